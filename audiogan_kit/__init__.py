@@ -1,0 +1,19 @@
+"""audiogan-kit: GANs on audio, taught in the notebooks under notebooks/.
+
+Modules, by responsibility (each readable top to bottom):
+
+- ``config``   frozen configuration dataclasses, saved with every artefact
+- ``data``     FSDD (found or downloaded, verified), any folder of audio, splits, pipelines
+- ``features`` STFT, log-magnitude and log-mel features (in the model graph too), Griffin-Lim
+- ``models``   dense baseline, WaveGAN and SpecGAN generators and discriminators
+- ``losses``   the adversarial losses and gradient penalties
+- ``widgets``  players, spectrogram comparisons and browsers for notebooks
+- ``cli``      the ``audiogan`` command
+
+Submodules are imported on use, so ``import audiogan_kit`` stays light (no TensorFlow).
+"""
+
+from .config import AudioConfig
+
+__version__ = "0.1.0"
+__all__ = ["AudioConfig", "__version__"]

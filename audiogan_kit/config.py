@@ -1,0 +1,137 @@
+"""Frozen configuration objects, passed in explicitly and saved with every artefact.
+
+Introduced in notebooks/01_data.ipynb.
+
+The kit keeps no hidden global settings: every function that depends on how audio is read
+or turned into features takes an :class:`AudioConfig`. Configs are frozen dataclasses, so a
+value cannot change under a running experiment, and they round-trip through JSON so that a
+checkpoint or a cache entry records exactly what produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioConfig:
+    """How clips are read, shaped and turned into spectrograms.
+
+    Attributes:
+        sample_rate: target rate in Hz; every clip is resampled to it. FSDD is recorded at
+            8,000 Hz, which covers telephone-band speech (up to 4 kHz).
+        num_samples: fixed clip length in samples after padding/cropping. 8,192 samples is
+            1.024 s at 8 kHz and keeps 99.4 % of FSDD clips whole; it is also a WaveGAN
+            output length (4 x 4 x 4 x 4 x 4 x 8).
+        normalize: ``"peak"`` scales each clip so that max |x| = ``peak_level``; ``"rms"``
+            scales it to ``rms_level``; ``"none"`` leaves the recorded level.
+        peak_level: target peak amplitude for ``normalize="peak"``, in (0, 1].
+        rms_level: target RMS amplitude for ``normalize="rms"``, in (0, 1).
+        trim_db: if set, silence quieter than ``trim_db`` dB below the clip's peak is
+            trimmed from both ends before padding (librosa.effects.trim). FSDD is already
+            trimmed, so the default is ``None``.
+        pad_mode: where a short clip is padded: ``"end"`` (silence after the word) or
+            ``"center"`` (the word in the middle).
+        n_fft: STFT window and FFT size in samples (256 = 32 ms at 8 kHz); gives
+            ``n_fft // 2 + 1`` = 129 frequency bins, of which SpecGAN keeps 128.
+        hop_length: STFT hop in samples (128 = 16 ms at 8 kHz); 8,192 samples give 64
+            frames.
+        n_mels: mel bands for log-mel features.
+        fmin: lowest mel band edge in Hz.
+        fmax: highest mel band edge in Hz; ``None`` means ``sample_rate / 2``.
+        log_floor: amplitude floor added before taking logs (avoids log 0 on silence).
+    """
+
+    sample_rate: int = 8000
+    num_samples: int = 8192
+    normalize: str = "peak"
+    peak_level: float = 0.95
+    rms_level: float = 0.1
+    trim_db: float | None = None
+    pad_mode: str = "end"
+    n_fft: int = 256
+    hop_length: int = 128
+    n_mels: int = 64
+    fmin: float = 0.0
+    fmax: float | None = None
+    log_floor: float = 1e-5
+
+    def __post_init__(self) -> None:
+        if self.sample_rate <= 0:
+            raise ValueError(f"sample_rate must be a positive number of Hz, got {self.sample_rate}.")
+        if self.num_samples <= 0:
+            raise ValueError(f"num_samples must be positive, got {self.num_samples}.")
+        if self.normalize not in ("peak", "rms", "none"):
+            raise ValueError(
+                f"normalize must be 'peak', 'rms' or 'none', got {self.normalize!r}."
+            )
+        if not 0 < self.peak_level <= 1:
+            raise ValueError(f"peak_level must be in (0, 1], got {self.peak_level}.")
+        if not 0 < self.rms_level < 1:
+            raise ValueError(f"rms_level must be in (0, 1), got {self.rms_level}.")
+        if self.pad_mode not in ("end", "center"):
+            raise ValueError(f"pad_mode must be 'end' or 'center', got {self.pad_mode!r}.")
+        if self.hop_length <= 0 or self.n_fft <= 0 or self.hop_length > self.n_fft:
+            raise ValueError(
+                f"need 0 < hop_length <= n_fft, got hop_length={self.hop_length}, "
+                f"n_fft={self.n_fft}."
+            )
+        if self.fmax is not None and self.fmax > self.sample_rate / 2:
+            raise ValueError(
+                f"fmax={self.fmax} Hz is above the Nyquist frequency {self.sample_rate / 2} Hz."
+            )
+
+    @property
+    def duration_s(self) -> float:
+        """Clip duration in seconds."""
+        return self.num_samples / self.sample_rate
+
+    @property
+    def num_frames(self) -> int:
+        """STFT frames per clip (centred frames, the last one dropped): 64 by default."""
+        return self.num_samples // self.hop_length
+
+    @property
+    def num_bins(self) -> int:
+        """Frequency bins kept per frame (the Nyquist bin dropped): 128 by default."""
+        return self.n_fft // 2
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A config dataclass as a plain dict, with its class name under ``"__class__"``."""
+    return {"__class__": type(config).__name__, **dataclasses.asdict(config)}
+
+
+def from_dict(cls: type[T], values: dict[str, Any]) -> T:
+    """Rebuild ``cls`` from :func:`to_dict` output; unknown keys raise ``ValueError``."""
+    values = {k: v for k, v in values.items() if k != "__class__"}
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(
+            f"{cls.__name__} has no field(s) {unknown}; the file was written by another "
+            "version of audiogan-kit or by hand."
+        )
+    return cls(**values)
+
+
+def save_config(config: Any, path: str | Path) -> Path:
+    """Write ``config`` as indented JSON to ``path`` and return the path."""
+    path = Path(path)
+    path.write_text(json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def load_config(cls: type[T], path: str | Path) -> T:
+    """Read a config of class ``cls`` written by :func:`save_config`."""
+    path = Path(path)
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read config file {path}: {error}") from error
+    return from_dict(cls, values)
