@@ -13,7 +13,13 @@ Modules, by responsibility (each readable top to bottom):
 Submodules are imported on use, so ``import audiogan_kit`` stays light (no TensorFlow).
 """
 
-from .config import AudioConfig
+import os
+
+# TensorFlow's C++ start-up chatter (CUDA probing, CPU feature notes) drowns notebook output;
+# keep warnings and errors. A value the user set wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .config import AudioConfig  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["AudioConfig", "__version__"]
