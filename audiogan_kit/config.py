@@ -102,6 +102,10 @@ class AudioConfig:
         return self.n_fft // 2
 
 
+#: The default settings: frozen, so one shared instance is safe as a default argument.
+DEFAULT_CONFIG = AudioConfig()
+
+
 def to_dict(config: Any) -> dict[str, Any]:
     """A config dataclass as a plain dict, with its class name under ``"__class__"``."""
     return {"__class__": type(config).__name__, **dataclasses.asdict(config)}

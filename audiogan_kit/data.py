@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import AudioConfig, to_dict
+from .config import DEFAULT_CONFIG, AudioConfig, to_dict
 
 # ---------------------------------------------------------------------------------------------
 # 1. Registry and cache
@@ -65,8 +65,6 @@ FSDD_TEST_TAKES = range(0, 5)
 
 _CACHE_VERSION = 1
 
-#: The default :class:`AudioConfig` (8 kHz, 8,192 samples, peak-normalised).
-DEFAULT_CONFIG = AudioConfig()
 
 
 class DataError(ValueError):

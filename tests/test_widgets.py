@@ -1,0 +1,280 @@
+"""Tests for audiogan_kit.widgets: players, spectrogram comparisons, the dataset browser."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import soundfile  # noqa: E402
+
+from audiogan_kit import widgets  # noqa: E402
+from audiogan_kit.config import AudioConfig  # noqa: E402
+from audiogan_kit.data import AudioDataset, load_audio  # noqa: E402
+from conftest import tone  # noqa: E402
+
+CONFIG = AudioConfig()
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# wav_bytes writes round(x * 32767); soundfile reads back x / 32768.
+PCM_TOLERANCE = 2 / 32768
+
+
+def _decode(wav: bytes) -> tuple[np.ndarray, int]:
+    audio, rate = soundfile.read(io.BytesIO(bytes(wav)), dtype="float32")
+    return audio, rate
+
+
+@pytest.fixture(autouse=True)
+def no_figure_left_open():
+    """Every test must leave no matplotlib figure open."""
+    plt.close("all")
+    yield
+    assert plt.get_fignums() == [], "a figure was left open"
+
+
+@pytest.fixture
+def clips() -> list[np.ndarray]:
+    """Three clips of different loudness (and one of a different length)."""
+    return [
+        tone(500.0, 1.024, 8000, amplitude=0.9),
+        tone(1500.0, 1.024, 8000, amplitude=0.05),
+        tone(3000.0, 0.5, 8000, amplitude=0.3),
+    ]
+
+
+@pytest.fixture(scope="module")
+def small_fsdd(fsdd_path) -> AudioDataset:
+    """FSDD digits 1 and 7 by jackson and theo, takes 0-3, without 7_theo_2: 15 clips."""
+    rows = [
+        (digit, speaker, take)
+        for digit in (1, 7)
+        for speaker in ("jackson", "theo")
+        for take in range(4)
+        if (digit, speaker, take) != (7, "theo", 2)
+    ]
+    audio, lengths = [], []
+    for digit, speaker, take in rows:
+        clip, length = load_audio(
+            fsdd_path / "recordings" / f"{digit}_{speaker}_{take}.wav", CONFIG, return_length=True
+        )
+        audio.append(clip)
+        lengths.append(length)
+    return AudioDataset(
+        audio=np.stack(audio),
+        labels=np.array([r[0] for r in rows], dtype=np.int64),
+        class_names=tuple(str(d) for d in range(10)),
+        speakers=np.array([r[1] for r in rows]),
+        takes=np.array([r[2] for r in rows], dtype=np.int64),
+        paths=np.array([f"{r[0]}_{r[1]}_{r[2]}.wav" for r in rows]),
+        lengths=np.array(lengths, dtype=np.int64),
+        config=CONFIG,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Players
+# ---------------------------------------------------------------------------------------------
+
+
+def test_audio_player_holds_a_valid_wav(clips):
+    player = widgets.audio_player(clips[2], 8000, label="tone")
+    assert isinstance(player, ipywidgets.VBox)
+    assert isinstance(player.audio, ipywidgets.Audio) and player.audio in player.children
+    assert player.audio.format == "wav" and player.audio.autoplay is False
+    audio, rate = _decode(player.audio.value)
+    assert rate == 8000 and audio.shape == (4000,)
+    np.testing.assert_allclose(audio, clips[2], atol=PCM_TOLERANCE)  # 16-bit PCM
+    assert player.label.value == "tone (0.50 s)"
+    # Default label: the duration; a [samples, 1] clip and another rate work too.
+    other = widgets.audio_player(clips[0][:, None], 16000)
+    assert other.label.value == "0.51 s"
+    assert _decode(other.audio.value)[1] == 16000
+
+
+def test_player_grid_has_one_labelled_player_per_clip(rng):
+    batch = (0.1 * rng.standard_normal((7, 800))).astype(np.float32)
+    labels = [f"sample {i}" for i in range(7)]
+    grid = widgets.player_grid(batch, 8000, labels=labels, columns=3)
+    assert isinstance(grid, ipywidgets.GridBox)
+    assert len(grid.children) == 7 and list(grid.children) == grid.players
+    assert [p.label.value for p in grid.players] == [f"sample {i} (0.10 s)" for i in range(7)]
+    assert grid.layout.grid_template_columns.startswith("repeat(3,")
+    decoded = _decode(grid.players[4].audio.value)[0]
+    np.testing.assert_allclose(decoded, np.clip(batch[4], -1, 1), atol=PCM_TOLERANCE)
+    # Default labels, fewer clips than columns.
+    small = widgets.player_grid(batch[:2], 8000)
+    assert [p.label.value for p in small.players] == ["clip 0 (0.10 s)", "clip 1 (0.10 s)"]
+    assert small.layout.grid_template_columns.startswith("repeat(2,")
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: widgets.player_grid([], 8000), "empty"),
+        (
+            lambda: widgets.player_grid(np.zeros((3, 100)), 8000, labels=["a", "b"]),
+            "2 titles for 3",
+        ),
+        (lambda: widgets.player_grid(np.zeros((3, 100)), 8000, labels="abc"), "list of 3"),
+        (lambda: widgets.player_grid(np.zeros((3, 100)), 8000, columns=0), "columns"),
+        (lambda: widgets.audio_player(np.zeros((2, 100)), 8000), r"clips\[i\]"),
+        (lambda: widgets.audio_player(np.array([0.0, np.nan]), 8000), "NaN"),
+        (lambda: widgets.audio_player(np.zeros(0), 8000), "non-empty"),
+        (lambda: widgets.audio_player(np.zeros(10), 0), "sample_rate"),
+        (lambda: widgets.spectrogram_figure([], []), "empty"),
+        (lambda: widgets.spectrogram_figure([np.zeros(800)] * 2, ["only one"]), "1 titles for 2"),
+        (lambda: widgets.compare_spectrograms(np.zeros(800), 8000), r"wrap it as \[clip\]"),
+    ],
+)
+def test_bad_input_raises_value_error_with_a_message(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------------
+
+
+def test_plot_waveform_and_spectrogram_axes(clips):
+    fig, (top, bottom) = plt.subplots(2, 1)
+    line = widgets.plot_waveform(top, clips[2], 8000, title="wave")
+    image = widgets.plot_spectrogram(bottom, clips[2], CONFIG, title="spec", vmin=-40, vmax=30)
+    assert top.get_xlabel() == "Time (s)" and top.get_ylabel() == "Amplitude"
+    assert top.get_xlim() == pytest.approx((0.0, 0.5)) and top.get_title() == "wave"
+    assert len(line.get_xdata()) == 4000
+    assert bottom.get_xlabel() == "Time (s)" and bottom.get_ylabel() == "Frequency (Hz)"
+    assert image.get_clim() == (-40, 30)
+    left, right, low, high = image.get_extent()
+    assert right == pytest.approx(30.5 * 0.016) and high == pytest.approx(4000 - 15.625)
+    # The 3 kHz tone is brightest in the row at 3 kHz (bin 96).
+    assert np.argmax(image.get_array()[:, 5:].mean(axis=1)) == 96
+    png = widgets.figure_to_png(fig)
+    assert png.startswith(PNG_MAGIC)
+
+
+def test_spectrogram_figure_shares_one_db_scale(clips):
+    fig = widgets.spectrogram_figure(clips, ["loud", "quiet", "short"], CONFIG)
+    try:
+        images = [image for ax in fig.axes for image in ax.images]
+        assert len(images) == 3
+        clims = {image.get_clim() for image in images}
+        assert len(clims) == 1
+        vmin, vmax = clims.pop()
+        # The loudest clip (0.9 full scale) sets the top: about 20 log10(0.9 * 256 / 4) dB.
+        assert vmax == pytest.approx(20 * np.log10(0.9 * 64), abs=0.5)
+        assert vmax - vmin == pytest.approx(widgets.DB_RANGE)
+        spectrogram_axes = [ax for ax in fig.axes if ax.images]
+        assert [ax.get_title() for ax in spectrogram_axes] == ["loud", "quiet", "short"]
+        for ax in spectrogram_axes:
+            assert "s" in ax.get_xlabel() and "(s)" in ax.get_xlabel()
+        assert "Hz" in spectrogram_axes[0].get_ylabel()
+        colorbar_axes = [ax for ax in fig.axes if not ax.images]
+        assert len(colorbar_axes) == 1 and "dB" in colorbar_axes[0].get_ylabel()
+        assert fig._suptitle is not None and fig._suptitle.get_text()
+        # The quiet clip really is drawn darker on that shared scale.
+        assert images[1].get_array().max() < images[0].get_array().max() - 20
+    finally:
+        plt.close(fig)
+    # Wrapped onto rows: 5 clips, 2 per row -> 3 rows, 5 panels, one colour bar.
+    fig = widgets.spectrogram_figure(clips + clips[:2], columns=2)
+    try:
+        panels = [ax for ax in fig.axes if ax.images]
+        assert len(panels) == 5 and len(fig.axes) == 6
+        assert len({ax.get_position().y0 for ax in panels}) == 3
+        assert len({image.get_clim() for ax in panels for image in ax.images}) == 1
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="columns"):
+        widgets.spectrogram_figure(clips, columns=0)
+
+
+def test_compare_spectrograms_widget(clips):
+    widget = widgets.compare_spectrograms(clips[:2], 8000, ["a", "b"])
+    assert isinstance(widget, ipywidgets.VBox)
+    assert bytes(widget.image.value).startswith(PNG_MAGIC) and widget.image.format == "png"
+    assert [p.label.value for p in widget.players] == ["a (1.02 s)", "b (1.02 s)"]
+    # Each player sits under the picture, in one row.
+    assert widget.children[0] is widget.image
+    assert list(widget.children[1].children) == widget.players
+    assert widget.limits == widgets.shared_db_limits(clips[:2], CONFIG)
+    # A config works in place of the rate; a rate replaces config.sample_rate.
+    by_config = widgets.compare_spectrograms(clips[:2], CONFIG, ["a", "b"])
+    assert bytes(by_config.image.value) == bytes(widget.image.value)
+    other_rate = widgets.compare_spectrograms(clips[:2], 16000, ["a", "b"])
+    assert _decode(other_rate.players[0].audio.value)[1] == 16000
+    # The frequency axis now reads up to 8 kHz: a different picture.
+    assert bytes(other_rate.image.value) != bytes(widget.image.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataset browser
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_shows_the_chosen_clip(browser, dataset: AudioDataset) -> None:
+    index = browser.index
+    assert dataset.class_names[dataset.labels[index]] == browser.digit.label
+    assert dataset.speakers[index] == browser.speaker.value
+    assert dataset.takes[index] == browser.take.value
+    assert browser.take.min <= browser.take.value <= browser.take.max
+    audio, rate = _decode(browser.audio.value)
+    assert rate == 8000
+    np.testing.assert_allclose(audio, dataset.audio[index], atol=PCM_TOLERANCE)
+    length_s = dataset.lengths[index] / 8000
+    assert f"{length_s:.2f} s" in browser.title.value
+    assert f"take {dataset.takes[index]}" in browser.title.value
+    assert bytes(browser.image.value).startswith(PNG_MAGIC)
+
+
+def test_dataset_browser_follows_its_controls(small_fsdd):
+    browser = widgets.dataset_browser(small_fsdd)
+    assert [label for label, _ in browser.digit.options] == ["1", "7"]
+    assert list(browser.speaker.options) == ["jackson", "theo"]
+    assert (browser.take.min, browser.take.max) == (0, 3)
+    _check_shows_the_chosen_clip(browser, small_fsdd)
+    assert "Digit 1, speaker jackson, take 0" in browser.title.value
+
+    seen_audio = {bytes(browser.audio.value)}
+    seen_png = {bytes(browser.image.value)}
+    steps = [
+        ("take", 3),
+        ("speaker", "theo"),
+        ("digit", 7),  # theo's take 3 exists for digit 7
+        ("take", 2),  # 7_theo_2 is missing: snaps to a neighbour
+        ("speaker", "jackson"),
+        ("take", 0),
+    ]
+    for control, value in steps:
+        getattr(browser, control).value = value
+        _check_shows_the_chosen_clip(browser, small_fsdd)
+        audio, png = bytes(browser.audio.value), bytes(browser.image.value)
+        assert audio not in seen_audio, f"audio unchanged after {control}={value}"
+        assert png not in seen_png, f"picture unchanged after {control}={value}"
+        seen_audio.add(audio)
+        seen_png.add(png)
+        if (control, value) == ("take", 2):
+            assert browser.take.value in (1, 3)
+    assert browser.index == 8  # digit 7, jackson, take 0 is the ninth clip
+
+
+def test_dataset_browser_with_unknown_takes(small_fsdd):
+    unknown = small_fsdd.subset(np.arange(4))  # digit 1, jackson, takes 0-3
+    unknown = AudioDataset(**{**unknown.__dict__, "takes": np.full(4, -1, dtype=np.int64)})
+    browser = widgets.dataset_browser(unknown)
+    assert browser.take.description == "Clip"
+    assert (browser.take.min, browser.take.max) == (0, 3)
+    browser.take.value = 2
+    assert browser.index == 2
+    np.testing.assert_allclose(
+        _decode(browser.audio.value)[0], unknown.audio[2], atol=PCM_TOLERANCE
+    )
+    assert "take unknown" in browser.title.value
+    with pytest.raises(ValueError, match="at least one clip"):
+        widgets.dataset_browser(unknown.subset(np.zeros(0, dtype=np.int64)))
