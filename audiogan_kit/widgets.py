@@ -463,7 +463,7 @@ class DatasetBrowser(ipywidgets.VBox):
         )
         self.title.value = f"<b>{text}</b>"
         self.audio.value = wav_bytes(clip, rate)
-        self.player.label.value = f"{text} (player: {clip.shape[0] / rate:.2f} s)"
+        self.player.label.value = f"Play the padded clip ({clip.shape[0] / rate:.3f} s)"
         self.image.value = figure_to_png(clip_figure(clip, self.config, title=text))
 
     def _guarded(self, *steps) -> None:

@@ -1,0 +1,1 @@
+"""Browser tests: notebooks in JupyterLab, driven in headless Chromium (issue 3)."""
