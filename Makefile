@@ -30,8 +30,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# JupyterLab refuses to run as root unless told; containers and CI machines often are root.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check audiogan_kit tests benchmarks
