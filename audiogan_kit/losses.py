@@ -1,0 +1,253 @@
+"""Adversarial losses and gradient penalties, each a small function of discriminator logits.
+
+Introduced in notebooks/03_losses.ipynb.
+
+Conventions (all functions):
+
+- ``real_logits`` and ``fake_logits`` are the discriminator's raw, unbounded outputs
+  ``D_logit(x)`` for a batch of real clips and of generated clips G(z): float tensors of shape
+  ``[batch, 1]`` or ``[batch]``. For the probabilistic losses the discriminator's probability
+  is ``D(x) = sigmoid(D_logit(x))``; the losses are written with ``softplus`` so that they
+  never take ``log(0)``: ``-log sigmoid(a) = softplus(-a)`` and
+  ``-log(1 - sigmoid(a)) = softplus(a)``.
+- Every loss is a value to **minimise** (by the discriminator for ``*_discriminator_loss``,
+  by the generator for ``*_generator_loss``), averaged over the batch, and multiplied by
+  ``weight`` so it can be a term in a sum. Results are float32 scalars (backend tensors).
+- ``E[.]`` is the batch mean.
+
+The seed prototype wrote the generator's side of the minimax game as "G maximises
+E[log(1 - D(G(z)))]"; that is the wrong sign. In the game
+``min_G max_D E[log D(x)] + E[log(1 - D(G(z)))]`` the generator *minimises*
+``E[log(1 - D(G(z)))]`` (:func:`minimax_generator_loss`), and in practice one uses the
+non-saturating form, minimising ``-E[log D(G(z))]`` (:func:`nonsaturating_generator_loss`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import keras
+from keras import ops
+
+from .backend import input_gradient
+
+__all__ = [
+    "LOSSES",
+    "PENALTIES",
+    "LossPair",
+    "gradient_penalty",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "lsgan_discriminator_loss",
+    "lsgan_generator_loss",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
+    "minimax_value",
+    "nonsaturating_generator_loss",
+    "r1_penalty",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
+]
+
+
+def _as_float(logits: Any) -> Any:
+    return ops.convert_to_tensor(logits, dtype="float32")
+
+
+# --- the original minimax game (Goodfellow et al., 2014) ----------------------------------
+
+
+def minimax_value(real_logits: Any, fake_logits: Any) -> Any:
+    """The value of the minimax game, ``V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))]``.
+
+    D maximises it, G minimises it. At the optimal discriminator of a perfect generator,
+    ``D = 1/2`` everywhere (logits 0) and ``V = 2 log(1/2) = -log 4 ~ -1.386``.
+    Not a loss to minimise: a quantity to monitor.
+
+    Returns:
+        float32 scalar in ``(-inf, 0]``, in nats.
+    """
+    real_logits, fake_logits = _as_float(real_logits), _as_float(fake_logits)
+    return -ops.mean(ops.softplus(-real_logits)) - ops.mean(ops.softplus(fake_logits))
+
+
+def minimax_discriminator_loss(real_logits: Any, fake_logits: Any, weight: float = 1.0) -> Any:
+    """Discriminator loss of the minimax game (binary cross-entropy), ``-V(D, G)``.
+
+    ``L_D = -E[log D(x)] - E[log(1 - D(G(z)))]
+          = E[softplus(-D_logit(x))] + E[softplus(D_logit(G(z)))]``, times ``weight``.
+
+    Also the discriminator loss of the non-saturating GAN. Equals ``log 4`` when
+    ``D = 1/2`` everywhere.
+    """
+    real_logits, fake_logits = _as_float(real_logits), _as_float(fake_logits)
+    loss = ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
+    return weight * loss
+
+
+def minimax_generator_loss(fake_logits: Any, weight: float = 1.0) -> Any:
+    """Saturating generator loss of the minimax game: minimise ``E[log(1 - D(G(z)))]``.
+
+    ``L_G = E[log(1 - D(G(z)))] = -E[softplus(D_logit(G(z)))]``, times ``weight``; always
+    ``<= 0``. Its gradient with respect to the logit is ``-sigmoid(logit)``, which vanishes
+    when the discriminator confidently rejects the fakes (logit -> -inf), exactly when the
+    generator most needs a signal: see notebook 03.
+    """
+    return -weight * ops.mean(ops.softplus(_as_float(fake_logits)))
+
+
+def nonsaturating_generator_loss(fake_logits: Any, weight: float = 1.0) -> Any:
+    """Non-saturating generator loss: minimise ``-E[log D(G(z))]``.
+
+    ``L_G = -E[log D(G(z))] = E[softplus(-D_logit(G(z)))]``, times ``weight``. Same fixed
+    point as the minimax loss, but the gradient with respect to the logit is
+    ``sigmoid(logit) - 1``, close to -1 where the discriminator rejects the fakes.
+    """
+    return weight * ops.mean(ops.softplus(-_as_float(fake_logits)))
+
+
+# --- least squares GAN (Mao et al., 2017), a = 0, b = c = 1 -------------------------------
+
+
+def lsgan_discriminator_loss(real_logits: Any, fake_logits: Any, weight: float = 1.0) -> Any:
+    """Least-squares discriminator loss on the raw outputs, targets 1 (real) and 0 (fake).
+
+    ``L_D = 1/2 E[(D_logit(x) - 1)^2] + 1/2 E[D_logit(G(z))^2]``, times ``weight``.
+    """
+    real_logits, fake_logits = _as_float(real_logits), _as_float(fake_logits)
+    loss = 0.5 * ops.mean(ops.square(real_logits - 1.0)) + 0.5 * ops.mean(ops.square(fake_logits))
+    return weight * loss
+
+
+def lsgan_generator_loss(fake_logits: Any, weight: float = 1.0) -> Any:
+    """Least-squares generator loss: ``L_G = 1/2 E[(D_logit(G(z)) - 1)^2]``, times ``weight``."""
+    return weight * 0.5 * ops.mean(ops.square(_as_float(fake_logits) - 1.0))
+
+
+# --- hinge loss (Lim & Ye 2017; Miyato et al. 2018) ---------------------------------------
+
+
+def hinge_discriminator_loss(real_logits: Any, fake_logits: Any, weight: float = 1.0) -> Any:
+    """Hinge discriminator loss: ``L_D = E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]``.
+
+    ``D`` is the raw logit; a real clip scored above +1 and a fake below -1 cost nothing.
+    Times ``weight``.
+    """
+    real_logits, fake_logits = _as_float(real_logits), _as_float(fake_logits)
+    loss = ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
+    return weight * loss
+
+
+def hinge_generator_loss(fake_logits: Any, weight: float = 1.0) -> Any:
+    """Hinge generator loss: ``L_G = -E[D(G(z))]`` (raw logits), times ``weight``."""
+    return -weight * ops.mean(_as_float(fake_logits))
+
+
+# --- Wasserstein GAN (Arjovsky et al. 2017) with gradient penalty (Gulrajani et al. 2017) --
+
+
+def wasserstein_discriminator_loss(real_logits: Any, fake_logits: Any, weight: float = 1.0) -> Any:
+    """Wasserstein critic loss: ``L_D = E[D(G(z))] - E[D(x)]`` (raw critic scores).
+
+    Minimising it maximises ``E[D(x)] - E[D(G(z))]``, an estimate of the Wasserstein-1
+    distance when the critic is 1-Lipschitz; pair it with :func:`gradient_penalty`.
+    Times ``weight``.
+    """
+    real_logits, fake_logits = _as_float(real_logits), _as_float(fake_logits)
+    return weight * (ops.mean(fake_logits) - ops.mean(real_logits))
+
+
+def wasserstein_generator_loss(fake_logits: Any, weight: float = 1.0) -> Any:
+    """Wasserstein generator loss: ``L_G = -E[D(G(z))]`` (raw critic scores), times ``weight``."""
+    return -weight * ops.mean(_as_float(fake_logits))
+
+
+def _per_example_norm_squared(gradients: Any) -> Any:
+    """Squared L2 norm of each example's gradient, over every non-batch axis: ``[batch]``."""
+    squared = ops.square(gradients)
+    return ops.sum(ops.reshape(squared, (ops.shape(squared)[0], -1)), axis=1)
+
+
+def gradient_penalty(
+    critic_fn: Callable[[Any], Any],
+    real: Any,
+    fake: Any,
+    weight: float = 10.0,
+    seed: keras.random.SeedGenerator | int | None = None,
+) -> Any:
+    """WGAN-GP two-sided gradient penalty, ``lambda E[(||grad_x D(x_hat)||_2 - 1)^2]``.
+
+    ``x_hat = eps * x + (1 - eps) * G(z)`` with one ``eps ~ U[0, 1]`` per example, on the
+    straight line between a real and a generated example; ``lambda = weight`` (10 in
+    Gulrajani et al. 2017). The norm runs over every non-batch axis. It is 0 for a
+    1-Lipschitz linear critic of unit slope, ``D(x) = <w, x>`` with ``||w|| = 1``.
+
+    Args:
+        critic_fn: maps ``[batch, ...]`` float32 to scores ``[batch, 1]``; e.g.
+            ``lambda x: critic(x, training=True)`` or, conditional,
+            ``lambda x: critic([x, labels], training=True)``. The critic must treat examples
+            independently (no batch norm).
+        real: float32 ``[batch, ...]`` real examples (waveforms ``[batch, samples, 1]`` in
+            [-1, 1], spectrograms ``[batch, frames, bins, 1]``...).
+        fake: float32, same shape as ``real``.
+        weight: ``lambda``.
+        seed: a ``keras.random.SeedGenerator`` (needed inside a traced JAX step), an int, or
+            ``None`` (eager use only).
+
+    Returns:
+        float32 scalar, differentiable with respect to the critic's weights under both
+        backends.
+    """
+    real, fake = _as_float(real), _as_float(fake)
+    batch = ops.shape(real)[0]
+    eps_shape = (batch,) + (1,) * (len(real.shape) - 1)
+    eps = keras.random.uniform(eps_shape, 0.0, 1.0, seed=seed)
+    interpolated = eps * real + (1.0 - eps) * fake
+    gradients = input_gradient(critic_fn, interpolated)
+    norms = ops.sqrt(_per_example_norm_squared(gradients) + 1e-12)
+    return weight * ops.mean(ops.square(norms - 1.0))
+
+
+def r1_penalty(critic_fn: Callable[[Any], Any], real: Any, weight: float = 10.0) -> Any:
+    """R1 penalty (Mescheder et al. 2018): ``gamma / 2 * E[||grad_x D_logit(x)||_2^2]`` on real data.
+
+    Pushes the discriminator's gradient to zero on the data manifold; added to any
+    discriminator loss (usually the non-saturating one). ``gamma = weight``. For a linear
+    discriminator ``D(x) = <w, x>`` it equals ``gamma / 2 * ||w||^2``.
+
+    Args:
+        critic_fn: maps ``[batch, ...]`` float32 to logits ``[batch, 1]``.
+        real: float32 ``[batch, ...]`` real examples.
+        weight: ``gamma``.
+
+    Returns:
+        float32 scalar, differentiable with respect to the discriminator's weights.
+    """
+    gradients = input_gradient(critic_fn, _as_float(real))
+    return weight * 0.5 * ops.mean(_per_example_norm_squared(gradients))
+
+
+class LossPair(NamedTuple):
+    """A discriminator loss and its generator loss; unpacks as ``d_loss, g_loss = pair``."""
+
+    discriminator: Callable[..., Any]
+    generator: Callable[..., Any]
+
+
+LOSSES: dict[str, LossPair] = {
+    "minimax": LossPair(minimax_discriminator_loss, minimax_generator_loss),
+    "nonsaturating": LossPair(minimax_discriminator_loss, nonsaturating_generator_loss),
+    "lsgan": LossPair(lsgan_discriminator_loss, lsgan_generator_loss),
+    "hinge": LossPair(hinge_discriminator_loss, hinge_generator_loss),
+    "wgan-gp": LossPair(wasserstein_discriminator_loss, wasserstein_generator_loss),
+}
+"""Loss name -> (discriminator loss, generator loss); a trainer adds ``PENALTIES[name]``."""
+
+PENALTIES: dict[str, tuple[Callable[..., Any], float]] = {
+    "wgan-gp": (gradient_penalty, 10.0),
+}
+"""Loss name -> (penalty function, default weight) that belongs to that loss by definition.
+
+An R1 penalty (:func:`r1_penalty`) can be added to any loss as an option.
+"""
