@@ -5,8 +5,11 @@ Modules, by responsibility (each readable top to bottom):
 - ``config``   frozen configuration dataclasses, saved with every artefact
 - ``data``     FSDD (found or downloaded, verified), any folder of audio, splits, pipelines
 - ``features`` STFT, log-magnitude and log-mel features (in the model graph too), Griffin-Lim
+- ``layers``   custom Keras layers: phase shuffle, label channels
 - ``models``   dense baseline, WaveGAN and SpecGAN generators and discriminators
 - ``losses``   the adversarial losses and gradient penalties
+- ``backend``  the few lines that differ between the TensorFlow and JAX backends
+- ``metrics``  a digit judge, Inception score, Fréchet distance, diversity, memorisation
 - ``widgets``  players, spectrogram comparisons and browsers for notebooks
 - ``cli``      the ``audiogan`` command
 
