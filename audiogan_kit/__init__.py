@@ -9,7 +9,9 @@ Modules, by responsibility (each readable top to bottom):
 - ``models``   dense baseline, WaveGAN and SpecGAN generators and discriminators
 - ``losses``   the adversarial losses and gradient penalties
 - ``backend``  the few lines that differ between the TensorFlow and JAX backends
-- ``metrics``  a digit judge, Inception score, Fréchet distance, diversity, memorisation
+- ``metrics``  a digit judge, Inception score, Fréchet distance, diversity, memorisation;
+               PESQ, STOI, SI-SDR and segmental SNR for enhancement
+- ``enhance``  classical baselines (spectral subtraction, Wiener), SEGAN models, ``enhance()``
 - ``widgets``  players, spectrogram comparisons and browsers for notebooks
 - ``cli``      the ``audiogan`` command
 

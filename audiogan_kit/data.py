@@ -15,7 +15,10 @@ Read top to bottom:
 3. decoding one file (:func:`load_audio`) with a clear :class:`DataError` for every bad input;
 4. :class:`AudioDataset` and its splits and pipelines (NumPy batches, ``tf.data``);
 5. loading FSDD (:func:`load_fsdd`, cached) and any folder of audio (:func:`load_folder`);
-6. writing wav files for players (:func:`wav_bytes`, :func:`save_wav`) and clip statistics.
+6. writing wav files for players (:func:`wav_bytes`, :func:`save_wav`) and clip statistics;
+7. noisy FSDD for enhancement (:func:`make_noise`, :func:`mix_at_snr`,
+   :func:`make_noisy_dataset`, :func:`make_noisy_split`): white, pink, brown, hum and babble
+   noise mixed at chosen SNRs, reproducible by seed.
 """
 
 from __future__ import annotations
@@ -1065,3 +1068,468 @@ def clip_length_table(dataset: AudioDataset, by: str = "label") -> dict[str, dic
             "over": int(np.sum(values > dataset.config.num_samples)),
         }
     return table
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Noisy FSDD: noise generators, mixing at a chosen SNR, held-out test sets
+#    (speech enhancement, introduced in notebooks/06_enhancement.ipynb)
+# ---------------------------------------------------------------------------------------------
+
+#: Noise types :func:`make_noise` and :func:`make_noisy_dataset` know.
+NOISE_TYPES = ("white", "pink", "brown", "hum", "babble")
+
+#: Power-spectrum exponent ``beta`` of the coloured noises: power ~ 1 / f**beta, a slope of
+#: ``-10 log10(2) beta`` = 0, -3.01 and -6.02 dB per octave.
+NOISE_EXPONENTS = {"white": 0.0, "pink": 1.0, "brown": 2.0}
+
+#: Frame length (samples) and threshold used to find a clean clip's active (speech) samples.
+ACTIVE_FRAME = 256
+ACTIVE_THRESHOLD_DB = -40.0
+
+
+def _unit_rms(noise: np.ndarray) -> np.ndarray:
+    rms = float(np.sqrt(np.mean(np.square(noise, dtype=np.float64))))
+    if rms < 1e-12:
+        raise ValueError("the noise is silent (RMS 0), so it cannot be scaled to an SNR.")
+    return (noise / rms).astype(np.float32)
+
+
+def colored_noise(num_samples: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian noise whose power spectrum falls as ``1 / f**exponent`` (spectral shaping).
+
+    White Gaussian noise is transformed with a real FFT, every bin ``k >= 1`` is multiplied
+    by ``k ** (-exponent / 2)`` (the DC bin is set to 0) and the result is transformed back.
+    ``exponent`` 0 is white (flat), 1 pink (-3 dB/octave), 2 brown (-6 dB/octave).
+
+    Returns:
+        float32 [num_samples], zero mean, RMS 1.
+    """
+    if num_samples < 2:
+        raise ValueError(f"num_samples must be at least 2, got {num_samples}.")
+    spectrum = np.fft.rfft(rng.standard_normal(num_samples))
+    bins = np.arange(spectrum.shape[0], dtype=np.float64)
+    bins[0] = np.inf  # zero DC: brown noise would otherwise drift without bound
+    spectrum *= bins ** (-exponent / 2.0)
+    return _unit_rms(np.fft.irfft(spectrum, n=num_samples))
+
+
+def hum_noise(
+    num_samples: int,
+    sample_rate: int,
+    rng: np.random.Generator,
+    mains_hz: float | None = None,
+    num_harmonics: int = 8,
+) -> np.ndarray:
+    """Mains hum: a 50 or 60 Hz fundamental and its harmonics, amplitudes ``1 / k``.
+
+    Harmonic ``k`` (``k = 1 .. num_harmonics``, those below the Nyquist frequency) has
+    amplitude ``1 / k`` (an odd/even mix like a buzzing transformer), a random phase and
+    a frequency ``k * mains_hz`` with a common random detuning of at most +-0.5 %.
+
+    Args:
+        mains_hz: 50 or 60 Hz; ``None`` picks one at random.
+
+    Returns:
+        float32 [num_samples], RMS 1, at ``sample_rate`` Hz.
+    """
+    if mains_hz is None:
+        mains_hz = float(rng.choice([50.0, 60.0]))
+    if mains_hz <= 0 or mains_hz >= sample_rate / 2:
+        raise ValueError(f"mains_hz must be in (0, {sample_rate / 2}) Hz, got {mains_hz}.")
+    fundamental = mains_hz * (1.0 + rng.uniform(-0.005, 0.005))
+    t = np.arange(num_samples, dtype=np.float64) / sample_rate
+    hum = np.zeros(num_samples, dtype=np.float64)
+    for k in range(1, num_harmonics + 1):
+        if k * fundamental >= sample_rate / 2:
+            break
+        hum += np.sin(2 * np.pi * k * fundamental * t + rng.uniform(0, 2 * np.pi)) / k
+    return _unit_rms(hum)
+
+
+def babble_noise(
+    pool: np.ndarray,
+    num_talkers: int,
+    rng: np.random.Generator,
+    candidates: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Babble: ``num_talkers`` different clips of ``pool``, each at the same RMS, summed.
+
+    From each chosen clip the span from its first to its last active sample
+    (:func:`active_mask`) is kept, scaled to unit RMS and repeated back to back from a random
+    starting point for the whole length, so that every talker speaks throughout and the
+    words of different talkers overlap (no silent gaps where the target speaks).
+
+    Args:
+        pool: float [m, samples] clips to draw from.
+        candidates: int indices into ``pool`` that may be used (at least ``num_talkers``);
+            ``None`` allows all. The caller leaves out the target speaker's clips.
+
+    Returns:
+        (babble float32 [samples] with RMS 1, the indices into ``pool`` used, int64
+        [num_talkers]).
+    """
+    pool = np.asarray(pool)
+    candidates = (
+        np.arange(pool.shape[0]) if candidates is None else np.asarray(candidates, np.int64)
+    )
+    if pool.ndim != 2 or candidates.size < num_talkers or num_talkers < 1:
+        raise ValueError(
+            f"babble needs a pool [clips, samples] with at least num_talkers={num_talkers} "
+            f"usable clips, got shape {pool.shape} and {candidates.size} usable clips; use "
+            "more clips or fewer talkers."
+        )
+    chosen = candidates[rng.choice(candidates.size, size=num_talkers, replace=False)]
+    babble = np.zeros(pool.shape[1], dtype=np.float64)
+    samples = pool.shape[1]
+    for index in chosen:
+        clip = pool[index].astype(np.float64)
+        active = np.flatnonzero(active_mask(clip))
+        if active.size == 0:
+            continue
+        word = clip[active[0] : active[-1] + 1]
+        word = word / np.sqrt(np.mean(word**2))
+        # The talker repeats the word without pause from a random point on.
+        stream = np.tile(word, samples // word.size + 2)
+        start = int(rng.integers(word.size))
+        babble += stream[start : start + samples]
+    return _unit_rms(babble), chosen.astype(np.int64)
+
+
+def make_noise(
+    noise_type: str,
+    num_samples: int,
+    sample_rate: int,
+    rng: np.random.Generator,
+    *,
+    babble_pool: np.ndarray | None = None,
+    babble_talkers: int = 4,
+) -> np.ndarray:
+    """One noise clip of ``noise_type`` (see :data:`NOISE_TYPES`), float32 [num_samples], RMS 1.
+
+    ``"babble"`` needs ``babble_pool`` (float [m, num_samples] clips of other speakers).
+    """
+    if noise_type in NOISE_EXPONENTS:
+        return colored_noise(num_samples, NOISE_EXPONENTS[noise_type], rng)
+    if noise_type == "hum":
+        return hum_noise(num_samples, sample_rate, rng)
+    if noise_type == "babble":
+        if babble_pool is None:
+            raise ValueError("babble noise needs babble_pool=, clips of other speakers.")
+        return babble_noise(babble_pool, babble_talkers, rng)[0]
+    raise ValueError(f"noise_type must be one of {NOISE_TYPES}, got {noise_type!r}.")
+
+
+def active_mask(
+    clean: np.ndarray,
+    frame_length: int = ACTIVE_FRAME,
+    threshold_db: float = ACTIVE_THRESHOLD_DB,
+) -> np.ndarray:
+    """Which samples of a clean clip are active speech: bool [samples].
+
+    The clip is cut into non-overlapping frames of ``frame_length`` samples (32 ms at 8 kHz;
+    the last frame may be shorter); a frame is active when its mean power is within
+    ``threshold_db`` dB of the loudest frame's. FSDD clips are zero-padded to 1.024 s, and
+    the padding and pauses are inactive.
+    """
+    clean = np.asarray(clean, dtype=np.float64)
+    if clean.ndim != 1:
+        raise ValueError(f"expected a waveform [samples], got shape {clean.shape}.")
+    starts = np.arange(0, clean.shape[0], frame_length)
+    power = np.add.reduceat(clean**2, starts) / np.diff(np.append(starts, clean.shape[0]))
+    loudest = float(power.max()) if power.size else 0.0
+    if loudest <= 0:
+        return np.zeros(clean.shape[0], dtype=bool)
+    frames = power >= loudest * 10.0 ** (threshold_db / 10.0)
+    return np.repeat(frames, np.diff(np.append(starts, clean.shape[0])))
+
+
+def measure_snr(clean: np.ndarray, noisy: np.ndarray, over: str = "active") -> float:
+    """SNR in dB of ``noisy`` against ``clean``: ``10 log10(sum clean^2 / sum (noisy - clean)^2)``.
+
+    Args:
+        clean, noisy: float [samples].
+        over: ``"active"`` sums over :func:`active_mask` of ``clean`` only; ``"all"`` over
+            every sample.
+    """
+    clean = np.asarray(clean, dtype=np.float64)
+    noise = np.asarray(noisy, dtype=np.float64) - clean
+    mask = _snr_mask(clean, over)
+    return float(10 * np.log10(np.sum(clean[mask] ** 2) / max(np.sum(noise[mask] ** 2), 1e-30)))
+
+
+def _snr_mask(clean: np.ndarray, over: str) -> np.ndarray:
+    if over == "active":
+        mask = active_mask(clean)
+        if not mask.any():
+            raise ValueError("the clean clip is silent, so its SNR is undefined.")
+        return mask
+    if over == "all":
+        return np.ones(clean.shape[0], dtype=bool)
+    raise ValueError(f"over must be 'active' or 'all', got {over!r}.")
+
+
+def mix_at_snr(
+    clean: np.ndarray, noise: np.ndarray, snr_db: float, over: str = "active"
+) -> np.ndarray:
+    """``clean + g * noise`` with the gain ``g`` that gives exactly ``snr_db`` dB.
+
+    The SNR is measured over the clean clip's active samples by default (``over="active"``,
+    see :func:`active_mask`): zero padding and pauses do not count, so "5 dB" means 5 dB
+    during the words, as speech-enhancement corpora define it. ``over="all"`` measures over
+    the whole clip (on FSDD's padded clips that would make the words louder than stated
+    relative to the noise). :func:`measure_snr` with the same ``over`` returns ``snr_db``.
+
+    Args:
+        clean: float [samples] in [-1, 1].
+        noise: float [samples], any level (at least as long as ``clean``; cropped).
+        snr_db: the target SNR in dB.
+
+    Returns:
+        float32 [samples]; not clipped, so it can exceed [-1, 1] at low SNR (see
+        :func:`make_noisy_dataset`, which rescales the pair).
+    """
+    clean = np.asarray(clean, dtype=np.float64)
+    noise = np.asarray(noise, dtype=np.float64)
+    if clean.ndim != 1 or noise.ndim != 1 or noise.shape[0] < clean.shape[0]:
+        raise ValueError(
+            f"need clean [samples] and noise [>= samples], got {clean.shape} and {noise.shape}."
+        )
+    noise = noise[: clean.shape[0]]
+    mask = _snr_mask(clean, over)
+    noise_power = float(np.sum(noise[mask] ** 2))
+    if noise_power <= 0:
+        raise ValueError("the noise is silent where the speech is, so it cannot set an SNR.")
+    gain = np.sqrt(np.sum(clean[mask] ** 2) / noise_power / 10.0 ** (snr_db / 10.0))
+    return (clean + gain * noise).astype(np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class NoisyDataset:
+    """Pairs of (noisy, clean) clips for speech enhancement.
+
+    Attributes:
+        noisy: float32 [n, num_samples] at ``config.sample_rate`` Hz, clean + noise.
+        clean: float32 [n, num_samples], the target; the same clean clip as in the source
+            dataset, times a gain <= 1 when the mixture had to be scaled down to stay within
+            ``peak_level`` (noisy and clean share that gain, so the SNR is unchanged).
+        snr_db: float32 [n], the SNR of each pair in dB (over the clean clip's active
+            samples, see :func:`mix_at_snr`).
+        noise_type: str [n], one of :data:`NOISE_TYPES`.
+        noise_seed: int64 [n], the seed of the generator that drew each clip's noise.
+        babble_sources: str [n], the file names of the clips mixed into babble, joined by
+            ``","`` (``""`` for other noise types).
+        labels, speakers, takes, paths: of the clean clip (as in :class:`AudioDataset`).
+        config: the audio config of the clips.
+    """
+
+    noisy: np.ndarray
+    clean: np.ndarray
+    snr_db: np.ndarray
+    noise_type: np.ndarray
+    noise_seed: np.ndarray
+    babble_sources: np.ndarray
+    labels: np.ndarray
+    speakers: np.ndarray
+    takes: np.ndarray
+    paths: np.ndarray
+    config: AudioConfig
+
+    def __post_init__(self) -> None:
+        if self.noisy.shape != self.clean.shape or self.noisy.ndim != 2:
+            raise ValueError(
+                f"noisy and clean must both be [n, samples], got {self.noisy.shape} and "
+                f"{self.clean.shape}."
+            )
+        n = self.noisy.shape[0]
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name not in ("noisy", "clean", "config") and value.shape != (n,):
+                raise ValueError(f"{field.name} must have shape [{n}], got {value.shape}.")
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    def __len__(self) -> int:
+        return int(self.noisy.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"NoisyDataset({len(self)} pairs at {self.sample_rate} Hz, SNRs "
+            f"{sorted(set(self.snr_db.tolist()))} dB, noises {sorted(set(self.noise_type.tolist()))}, "
+            f"speakers {sorted(set(self.speakers.tolist()))})"
+        )
+
+    def subset(self, index: np.ndarray | Sequence[int] | Sequence[bool]) -> NoisyDataset:
+        """The pairs selected by a boolean mask [n] or integer indices."""
+        index = np.asarray(index)
+        changes = {
+            field.name: getattr(self, field.name)[index]
+            for field in dataclasses.fields(self)
+            if field.name != "config"
+        }
+        return dataclasses.replace(self, **changes)
+
+    def select(self, snr_db: float | None = None, noise_type: str | None = None) -> NoisyDataset:
+        """The pairs at one SNR and/or of one noise type."""
+        mask = np.ones(len(self), dtype=bool)
+        if snr_db is not None:
+            mask &= np.isclose(self.snr_db, snr_db)
+        if noise_type is not None:
+            mask &= self.noise_type == noise_type
+        return self.subset(mask)
+
+
+def make_noisy_dataset(
+    dataset: AudioDataset,
+    snrs: Sequence[float] = (0.0, 5.0, 10.0, 15.0),
+    noise_types: Sequence[str] = NOISE_TYPES,
+    seed: int = 0,
+    *,
+    combinations: str = "all",
+    babble_pool: AudioDataset | None = None,
+    babble_talkers: int = 4,
+    peak_level: float = 0.99,
+    over: str = "active",
+) -> NoisyDataset:
+    """Mix every clip of ``dataset`` with noise at chosen SNRs; reproducible by ``seed``.
+
+    Args:
+        dataset: the clean clips.
+        snrs: SNRs in dB.
+        noise_types: a subset of :data:`NOISE_TYPES`.
+        seed: the same seed gives identical pairs; every pair's noise comes from its own
+            generator, seeded from ``seed`` (recorded in ``noise_seed``).
+        combinations: ``"all"``: every clip with every (SNR, noise type), ``n * len(snrs) *
+            len(noise_types)`` pairs; ``"sample"``: one random (SNR, noise type) per clip.
+        babble_pool: clips babble is made from (default: ``dataset`` itself); clips of the
+            target clip's speaker are always left out.
+        babble_talkers: clips summed into one babble.
+        peak_level: a pair whose noisy peak exceeds it is scaled down (noisy and clean by the
+            same gain) so that nothing clips.
+        over: where the SNR is measured (see :func:`mix_at_snr`).
+
+    Returns:
+        A :class:`NoisyDataset`, pairs ordered by clip, then SNR, then noise type.
+    """
+    unknown = sorted(set(noise_types) - set(NOISE_TYPES))
+    if unknown or not noise_types:
+        raise ValueError(f"noise_types must be a non-empty subset of {NOISE_TYPES}, got {noise_types}.")
+    if not snrs:
+        raise ValueError("snrs must name at least one SNR in dB, e.g. (0, 5, 10, 15).")
+    if combinations not in ("all", "sample"):
+        raise ValueError(f"combinations must be 'all' or 'sample', got {combinations!r}.")
+    pool = dataset if babble_pool is None else babble_pool
+    if "babble" in noise_types and pool.config.num_samples != dataset.config.num_samples:
+        raise ValueError("babble_pool must have clips of the same length as dataset.")
+    pool_names = np.array([Path(p).name for p in pool.paths], dtype=str)
+    pairs = [(float(s), str(t)) for s in snrs for t in noise_types]
+    master = np.random.default_rng(seed)
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("noisy", "clean", "snr", "type", "seed", "babble", "source")
+    }
+    for i in range(len(dataset)):
+        if combinations == "all":
+            chosen = pairs
+        else:
+            chosen = [pairs[int(master.integers(len(pairs)))]]
+        for snr, noise_type in chosen:
+            noise_seed = int(master.integers(2**62))
+            rng = np.random.default_rng(noise_seed)
+            sources = ""
+            clean = dataset.audio[i]
+            if noise_type == "babble":
+                others = np.flatnonzero(pool.speakers != dataset.speakers[i])
+                noise, used = babble_noise(pool.audio, babble_talkers, rng, others)
+                sources = ",".join(pool_names[used])
+            else:
+                noise = make_noise(noise_type, clean.shape[0], dataset.sample_rate, rng)
+            noisy = mix_at_snr(clean, noise, snr, over=over)
+            peak = float(np.max(np.abs(noisy)))
+            gain = min(1.0, peak_level / peak) if peak > 0 else 1.0
+            rows["noisy"].append(noisy * np.float32(gain))
+            rows["clean"].append(clean * np.float32(gain))
+            rows["snr"].append(snr)
+            rows["type"].append(noise_type)
+            rows["seed"].append(noise_seed)
+            rows["babble"].append(sources)
+            rows["source"].append(i)
+    source = np.asarray(rows["source"], dtype=np.int64)
+    samples = dataset.config.num_samples
+    return NoisyDataset(
+        noisy=np.asarray(rows["noisy"], dtype=np.float32).reshape(-1, samples),
+        clean=np.asarray(rows["clean"], dtype=np.float32).reshape(-1, samples),
+        snr_db=np.asarray(rows["snr"], dtype=np.float32),
+        noise_type=np.asarray(rows["type"], dtype=str),
+        noise_seed=np.asarray(rows["seed"], dtype=np.int64),
+        babble_sources=np.asarray(rows["babble"], dtype=str),
+        labels=dataset.labels[source],
+        speakers=dataset.speakers[source],
+        takes=dataset.takes[source],
+        paths=dataset.paths[source],
+        config=dataset.config,
+    )
+
+
+#: Default held-out speakers of :func:`make_noisy_split` (2 of FSDD's 6).
+NOISY_TEST_SPEAKERS = ("george", "yweweler")
+
+
+def make_noisy_split(
+    dataset: AudioDataset,
+    test_speakers: str | Iterable[str] = NOISY_TEST_SPEAKERS,
+    snrs: Sequence[float] = (0.0, 5.0, 10.0, 15.0),
+    noise_types: Sequence[str] = NOISE_TYPES,
+    seed: int = 0,
+    *,
+    train_combinations: str = "sample",
+    test_combinations: str = "sample",
+    babble_talkers: int = 4,
+) -> tuple[NoisyDataset, NoisyDataset]:
+    """(train, test) noisy sets where the test voices AND the test noise were never trained on.
+
+    - Voices: the test clean clips are every clip of ``test_speakers``; the training clean
+      clips come from the other speakers.
+    - Babble: the test babble is made only of clips with takes 0-4 (FSDD's official test
+      takes) of speakers other than the target; those clips are kept out of the training
+      part altogether (neither as clean targets nor as babble), and the training babble
+      is made of the training clean clips (other speakers than the target). So no babble
+      clip of the test set was heard during training, though the test babble can contain the
+      voices of training speakers (different utterances) as well as the other test speaker's.
+    - Synthetic noise: the training and test noise generators are seeded from different
+      children of ``numpy.random.SeedSequence(seed)`` (recorded in ``noise_seed``).
+
+    Args:
+        dataset: clean FSDD clips (all 3,000, or a subset with takes).
+        test_speakers: held-out speaker(s).
+        train_combinations, test_combinations: see ``combinations`` of
+            :func:`make_noisy_dataset`. The default ``"sample"`` gives one pair per clean
+            clip (2,430 / 1,000 pairs, 80 / 33 MB of float32 noisy + clean); ``"all"``
+            multiplies that by ``len(snrs) * len(noise_types)`` (20 by default), so use it
+            on a subset (a per-SNR benchmark: ``make_noisy_dataset`` on a few test clips).
+
+    Returns:
+        (train, test) :class:`NoisyDataset`\\ s.
+    """
+    if np.any(dataset.takes < 0):
+        raise DataError(
+            "make_noisy_split needs clips with takes (FSDD names); this dataset has unknown "
+            "takes (-1). Use make_noisy_dataset on your own split instead."
+        )
+    rest, test_clean = dataset.speaker_split(test_speakers)
+    held_out_takes = np.isin(rest.takes, np.asarray(FSDD_TEST_TAKES))
+    train_clean = rest.subset(~held_out_takes)
+    test_babble = dataset.subset(np.isin(dataset.takes, np.asarray(FSDD_TEST_TAKES)))
+    train_seed, test_seed = (
+        int(child.generate_state(1, dtype=np.uint32)[0])
+        for child in np.random.SeedSequence(seed).spawn(2)
+    )
+    train = make_noisy_dataset(
+        train_clean, snrs, noise_types, train_seed, combinations=train_combinations,
+        babble_talkers=babble_talkers,
+    )
+    test = make_noisy_dataset(
+        test_clean, snrs, noise_types, test_seed, combinations=test_combinations,
+        babble_pool=test_babble, babble_talkers=babble_talkers,
+    )
+    return train, test
