@@ -246,6 +246,13 @@ def compute_spectrogram_stats(
         :class:`SpectrogramStats` with mean and std of shape [config.num_bins], over all
         clips and frames (population std, accumulated in float64).
     """
+    return _feature_stats(log_magnitude, "num_bins", audio, config, batch_size)
+
+
+def _feature_stats(
+    feature_fn: Any, size_name: str, audio: Any, config: AudioConfig | None, batch_size: int
+) -> SpectrogramStats:
+    """Per-channel mean and std of ``feature_fn(audio, config)`` [batch, frames, channels]."""
     from keras import ops
 
     if hasattr(audio, "audio") and hasattr(audio, "config"):
@@ -257,17 +264,18 @@ def compute_spectrogram_stats(
         audio = audio[..., 0]
     if audio.ndim != 2 or audio.shape[0] == 0:
         raise ValueError(
-            f"compute_spectrogram_stats needs a non-empty batch [clips, samples], got shape "
+            f"spectrogram statistics need a non-empty batch [clips, samples], got shape "
             f"{audio.shape}."
         )
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}.")
-    total = np.zeros(config.num_bins, dtype=np.float64)
-    total_sq = np.zeros(config.num_bins, dtype=np.float64)
+    channels = getattr(config, size_name)
+    total = np.zeros(channels, dtype=np.float64)
+    total_sq = np.zeros(channels, dtype=np.float64)
     count = 0
     for start in range(0, audio.shape[0], batch_size):
-        logs = ops.convert_to_numpy(log_magnitude(audio[start : start + batch_size], config))
-        logs = logs.astype(np.float64).reshape(-1, config.num_bins)
+        logs = ops.convert_to_numpy(feature_fn(audio[start : start + batch_size], config))
+        logs = logs.astype(np.float64).reshape(-1, channels)
         total += logs.sum(axis=0)
         total_sq += np.square(logs).sum(axis=0)
         count += logs.shape[0]
@@ -499,3 +507,65 @@ def mel_spectrogram_db(
     return librosa.amplitude_to_db(mel, ref=ref, amin=config.log_floor, top_db=top_db).astype(
         np.float32
     )
+
+
+# ----------------------------------------------------------------------------------------
+# Log-mel statistics and the way back to audio (added for the training presets, issue 5)
+# ----------------------------------------------------------------------------------------
+
+
+def compute_log_mel_stats(
+    audio: Any, config: AudioConfig | None = None, batch_size: int = 256
+) -> SpectrogramStats:
+    """Mean and standard deviation of :func:`log_mel` per mel band: [config.n_mels] each.
+
+    The same normalisation as SpecGAN's, on mel bands: use the result with
+    :func:`normalize_spectrogram` and :func:`mel_to_audio`. Arguments as for
+    :func:`compute_spectrogram_stats`.
+    """
+    return _feature_stats(log_mel, "n_mels", audio, config, batch_size)
+
+
+def mel_to_audio(
+    normalized_mel: Any,
+    stats: SpectrogramStats,
+    config: AudioConfig = DEFAULT_CONFIG,
+    n_iter: int = 32,
+    clip_std: float = 3.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Audio from normalised log-mel spectrograms: denormalise, exp, mel -> STFT bins, Griffin-Lim.
+
+    The mel bands are mapped back to the ``config.num_bins`` STFT bins by non-negative least
+    squares against :func:`mel_filterbank` (``librosa.util.nnls``), then phases are
+    reconstructed with :func:`griffin_lim`.
+
+    Args:
+        normalized_mel: float [batch, frames, n_mels] or [batch, frames, n_mels, 1] in [-1, 1]
+            (a mel SpecGAN's output, or log-mel normalised with ``stats``).
+        stats: the per-band statistics (:func:`compute_log_mel_stats`).
+        config, n_iter, seed: as for :func:`griffin_lim`; clip_std as for
+            :func:`normalize_spectrogram`.
+
+    Returns:
+        float32 [batch, config.num_samples] in [-1, 1] at config.sample_rate Hz.
+    """
+    import librosa
+    from keras import ops
+
+    x = normalized_mel if isinstance(normalized_mel, np.ndarray) else ops.convert_to_numpy(normalized_mel)
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3 or x.shape[1:] != (config.num_frames, config.n_mels):
+        raise ValueError(
+            f"expected normalised log-mel [batch, {config.num_frames}, {config.n_mels}], got "
+            f"shape {x.shape}."
+        )
+    log_mel_values = ops.convert_to_numpy(denormalize_spectrogram(x, stats, clip_std))
+    mel = np.maximum(np.exp(log_mel_values) - config.log_floor, 0.0)  # [batch, frames, mels]
+    weights = mel_filterbank(config)  # [bins, mels]
+    magnitude = np.stack(
+        [librosa.util.nnls(weights.T, clip.T).T for clip in mel]  # [frames, bins] each
+    ).astype(np.float32)
+    return griffin_lim(magnitude, config, n_iter=n_iter, seed=seed)

@@ -495,3 +495,266 @@ def dataset_browser(dataset: Any) -> DatasetBrowser:
     """A :class:`DatasetBrowser` over ``dataset`` (an ``AudioDataset``): digit and speaker
     dropdowns, a take slider, a player, and waveform + spectrogram pictures of the clip."""
     return DatasetBrowser(dataset)
+
+
+# ========================================================================================
+# Part 2: training (introduced in notebooks/04_training.ipynb)
+# ========================================================================================
+#
+# The dashboard is a training callback (audiogan_kit.training.TrainCallback) and a widget.
+# A notebook cell that runs a long loop blocks the kernel, so button clicks would wait until
+# the run ends: ``TrainingDashboard.start`` therefore trains in a background thread and the
+# kernel stays free to deliver the Stop click; ``wait()`` blocks until the run ends (headless
+# runs, papermill).
+
+
+def loss_figure(history: Sequence[dict[str, float]], title: str = "Losses"):
+    """Loss curves of a run's history rows: d_loss, g_loss (and penalty when nonzero) vs step."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    steps = [row["step"] for row in history]
+    for key in ("d_loss", "g_loss", "penalty"):
+        values = [row.get(key, 0.0) for row in history]
+        if key == "penalty" and not any(values):
+            continue
+        ax.plot(steps, values, label=key)
+    ax.set_title(title)
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("loss (nats or critic units)")
+    if history:
+        ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+class TrainingDashboard(ipywidgets.VBox):
+    """Live view of a training run: loss curves, samples next to real clips, steps/s, Stop.
+
+    Use it as a callback (``train(..., callbacks=[dashboard])``), or let it run the training
+    in a background thread with :meth:`start` (then the Stop button works while training)
+    and :meth:`wait` for the end.
+
+    Args:
+        real_audio: float [n, samples] real clips to show beside the samples; with
+            ``real_labels`` the clip of the same digit is picked for each sample.
+        real_labels: int [n] labels of ``real_audio`` (optional).
+        sample_rate: of the clips, in Hz.
+
+    Attributes (for code and tests): ``status`` (Label: step, steps/s), ``loss_image``
+    (Image), ``samples_box`` (VBox of the latest comparison), ``stop_button``, ``trainer``,
+    ``error`` (the exception that ended a background run, or ``None``).
+    """
+
+    def __init__(self, real_audio: Any = None, real_labels: Any = None, sample_rate: int = 8000) -> None:  # noqa: E501
+        self.real_audio = None if real_audio is None else np.asarray(real_audio, np.float32)
+        self.real_labels = None if real_labels is None else np.asarray(real_labels)
+        self.sample_rate = int(sample_rate)
+        self.status = ipywidgets.Label(value="not started")
+        self.loss_image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="640px"))
+        self.samples_box = ipywidgets.VBox([])
+        self.stop_button = ipywidgets.Button(description="Stop", button_style="danger", icon="stop")
+        self.stop_button.on_click(lambda _: self.stop())
+        self.trainer = None
+        self.error: BaseException | None = None
+        self._thread = None
+        self._history: list[dict[str, float]] = []
+        super().__init__([ipywidgets.HBox([self.stop_button, self.status]), self.loss_image, self.samples_box])  # noqa: E501
+
+    # TrainCallback protocol (duck-typed, so that widgets does not import training)
+    def on_train_begin(self, trainer) -> None:
+        self.trainer = trainer
+        self._history = list(trainer.history)
+        self.status.value = f"step {trainer.step} / {trainer.config.num_steps}: starting"
+        if self._history:
+            self._draw_losses()
+
+    def on_step_end(self, trainer, step: int, logs: dict[str, float]) -> None:
+        pass
+
+    def on_log(self, trainer, row: dict[str, float]) -> None:
+        self._history.append(row)
+        self.status.value = (
+            f"step {row['step']} / {trainer.config.num_steps}: {row['steps_per_s']:.1f} steps/s, "
+            f"d_loss {row['d_loss']:.3f}, g_loss {row['g_loss']:.3f}"
+        )
+        self._draw_losses()
+
+    def on_samples(self, trainer, step: int, samples: np.ndarray, audio: np.ndarray) -> None:
+        labels = getattr(trainer, "eval_labels", None)
+        conditional = trainer.config.model.conditional
+        clips, titles = [], []
+        for i, clip in enumerate(audio):
+            clips.append(clip)
+            titles.append(f"step {step}: digit {labels[i]}" if conditional else f"step {step}: #{i}")
+        real = self._real_for(labels if conditional else None, len(audio))
+        if real is not None:
+            clips = [c for pair in zip(clips, real, strict=True) for c in pair]
+            titles = [t for pair in zip(titles, [f"real {t.split(': ')[1]}" for t in titles], strict=True) for t in pair]  # noqa: E501
+        self.samples_box.children = [compare_spectrograms(clips, self.sample_rate, titles)]
+
+    def on_checkpoint(self, trainer, step: int, path) -> None:
+        pass
+
+    def on_train_end(self, trainer) -> None:
+        stopped = " (stopped)" if trainer._stop else ""
+        self.status.value = f"finished at step {trainer.step}{stopped}; run folder {trainer.run_dir}"  # noqa: E501
+        self.stop_button.disabled = True
+
+    # helpers
+    def _real_for(self, labels, count: int):
+        if self.real_audio is None or len(self.real_audio) == 0:
+            return None
+        if labels is None or self.real_labels is None:
+            return list(self.real_audio[:count]) if len(self.real_audio) >= count else None
+        picked = []
+        for label in labels:
+            matches = np.flatnonzero(self.real_labels == label)
+            if matches.size == 0:
+                return None
+            picked.append(self.real_audio[matches[0]])
+        return picked
+
+    def _draw_losses(self) -> None:
+        self.loss_image.value = figure_to_png(loss_figure(self._history, "Losses while training"))
+
+    def stop(self) -> None:
+        """End the run cleanly after the current step (a checkpoint is written)."""
+        if self.trainer is not None:
+            self.trainer.stop()
+        self.status.value = self.status.value + " (stopping...)"
+
+    def start(self, config, dataset, run_dir, callbacks: Sequence[Any] = ()) -> TrainingDashboard:
+        """Train ``config`` on ``dataset`` into ``run_dir`` in a background thread."""
+        import threading
+
+        from .training import train
+
+        def target():
+            try:
+                train(config, dataset, run_dir, callbacks=[self, *callbacks], log=lambda _: None)
+            except BaseException as error:  # shown in the status line and kept for wait()
+                self.error = error
+                self.status.value = f"stopped by an error: {error}"
+
+        self.error = None
+        self._thread = threading.Thread(target=target, daemon=True)
+        self._thread.start()
+        return self
+
+    def wait(self) -> TrainingDashboard:
+        """Block until a :meth:`start`-ed run ends; re-raise its error, if any."""
+        if self._thread is not None:
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+class RunComparison(ipywidgets.VBox):
+    """Sliders and dropdowns that start short runs, and a table comparing the runs.
+
+    Controls: learning rate (both networks), batch size, ``n_critic``, loss, latent size,
+    model size ``d``, steps. "Start run" trains ``base`` with those values (in the background,
+    with a :class:`TrainingDashboard`) into ``runs_dir/run-<k>``; each finished run adds a
+    row (its settings, final losses, steps/s, wall time) to ``table`` and to ``results``.
+
+    Args:
+        base: the :class:`~audiogan_kit.training.TrainConfig` the controls modify.
+        dataset: the training clips (an ``AudioDataset``).
+        runs_dir: folder for the runs.
+    """
+
+    def __init__(self, base, dataset, runs_dir) -> None:
+        from pathlib import Path
+
+        self.base = base
+        self.dataset = dataset
+        self.runs_dir = Path(runs_dir)
+        self.results: list[dict[str, Any]] = []
+        style = {"description_width": "110px"}
+        self.controls = {
+            "learning_rate": ipywidgets.FloatLogSlider(value=base.g_learning_rate, base=10, min=-5, max=-2, step=0.25, description="learning rate", style=style),  # noqa: E501
+            "batch_size": ipywidgets.Dropdown(options=sorted({8, 16, 32, 64, base.batch_size}), value=base.batch_size, description="batch size", style=style),  # noqa: E501
+            "n_critic": ipywidgets.IntSlider(value=base.n_critic, min=1, max=5, description="n_critic", style=style),  # noqa: E501
+            "loss": ipywidgets.Dropdown(options=["minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp"], value=base.loss, description="loss", style=style),  # noqa: E501
+            "latent_dim": ipywidgets.Dropdown(options=sorted({16, 32, 64, 100, base.model.latent_dim}), value=base.model.latent_dim, description="latent size", style=style),  # noqa: E501
+            "model_dim": ipywidgets.Dropdown(options=sorted({2, 4, 8, 16, 32, base.model.model_dim}), value=base.model.model_dim, description="model size d", style=style),  # noqa: E501
+            "num_steps": ipywidgets.IntSlider(value=min(base.num_steps, 300), min=10, max=3000, step=10, description="steps", style=style),  # noqa: E501
+        }
+        self.start_button = ipywidgets.Button(description="Start run", button_style="success")
+        self.start_button.on_click(lambda _: self.start())
+        self.table = ipywidgets.HTML(value=self._table_html())
+        self.dashboard_box = ipywidgets.VBox([])
+        self.dashboard: TrainingDashboard | None = None
+        super().__init__([*self.controls.values(), self.start_button, self.table, self.dashboard_box])  # noqa: E501
+
+    def config(self):
+        """The TrainConfig the controls describe now."""
+        values = {name: control.value for name, control in self.controls.items()}
+        model = dataclasses.replace(self.base.model, latent_dim=values["latent_dim"], model_dim=values["model_dim"])  # noqa: E501
+        return dataclasses.replace(
+            self.base,
+            model=model,
+            g_learning_rate=values["learning_rate"],
+            d_learning_rate=values["learning_rate"],
+            batch_size=values["batch_size"],
+            n_critic=values["n_critic"],
+            loss=values["loss"],
+            num_steps=values["num_steps"],
+            checkpoint_every=values["num_steps"],
+            sample_every=0,
+        )
+
+    def start(self) -> TrainingDashboard:
+        """Start a run with the current values; its row is added when it ends."""
+        import time
+
+        config = self.config()
+        run_dir = self.runs_dir / f"run-{len(self.results) + 1}"
+        start = time.perf_counter()
+        comparison = self
+
+        class _Recorder:
+            def __getattr__(self, name):  # every other hook: nothing to do
+                return lambda *args, **kwargs: None
+
+            def on_train_end(self, trainer) -> None:
+                last = trainer.history[-1] if trainer.history else {}
+                comparison._add_row(config, run_dir, last, time.perf_counter() - start, trainer.step)  # noqa: E501
+
+        self.dashboard = TrainingDashboard(getattr(self.dataset, "audio", None), getattr(self.dataset, "labels", None), config.audio.sample_rate)  # noqa: E501
+        self.dashboard_box.children = [self.dashboard]
+        self.start_button.disabled = True
+        return self.dashboard.start(config, self.dataset, run_dir, callbacks=[_Recorder()])
+
+    def _add_row(self, config, run_dir, last: dict[str, float], wall_s: float, step: int) -> None:
+        self.results.append(
+            {
+                "run": run_dir.name,
+                "loss": config.loss,
+                "learning_rate": config.g_learning_rate,
+                "batch_size": config.batch_size,
+                "n_critic": config.n_critic,
+                "latent_dim": config.model.latent_dim,
+                "model_dim": config.model.model_dim,
+                "steps": step,
+                "d_loss": last.get("d_loss", float("nan")),
+                "g_loss": last.get("g_loss", float("nan")),
+                "steps_per_s": last.get("steps_per_s", float("nan")),
+                "wall_s": wall_s,
+            }
+        )
+        self.table.value = self._table_html()
+        self.start_button.disabled = False
+
+    def _table_html(self) -> str:
+        if not self.results:
+            return "<i>No runs yet: set the values and press Start run.</i>"
+        keys = list(self.results[0])
+        head = "".join(f"<th>{k}</th>" for k in keys)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{v:.4g}</td>" if isinstance(v, float) else f"<td>{v}</td>" for v in row.values()) + "</tr>"  # noqa: E501
+            for row in self.results
+        )
+        return f"<table><tr>{head}</tr>{rows}</table>"
