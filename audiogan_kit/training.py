@@ -44,7 +44,7 @@ import numpy as np
 from keras import ops
 
 from . import backend, losses, models
-from .config import AudioConfig
+from .config import AudioConfig, from_dict
 from .models import ModelConfig
 
 __all__ = [
@@ -135,9 +135,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
-            object.__setattr__(self, "model", _from_plain(ModelConfig, self.model))
+            object.__setattr__(self, "model", from_dict(ModelConfig, self.model))
         if isinstance(self.audio, dict):
-            object.__setattr__(self, "audio", _from_plain(AudioConfig, self.audio))
+            object.__setattr__(self, "audio", from_dict(AudioConfig, self.audio))
         if self.loss not in losses.LOSSES:
             raise ValueError(f"loss must be one of {sorted(losses.LOSSES)}, got {self.loss!r}.")
         if self.spectrogram not in SPECTROGRAMS:
@@ -201,7 +201,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
-        return _from_plain(cls, values)
+        return from_dict(cls, values)
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -216,18 +216,6 @@ class TrainConfig:
         except (OSError, json.JSONDecodeError) as error:
             raise ValueError(f"cannot read the training config {path}: {error}") from error
         return cls.from_dict(values)
-
-
-def _from_plain(cls, values: dict[str, Any]):
-    values = {k: v for k, v in values.items() if k != "__class__"}
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(
-            f"{cls.__name__} has no field(s) {unknown}; the file was written by another version "
-            "of audiogan-kit or edited by hand."
-        )
-    return cls(**values)
 
 
 _QUICK_AUDIO = AudioConfig()
