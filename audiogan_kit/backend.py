@@ -137,42 +137,8 @@ def value_and_gradients(
         as backend tensors. A variable the loss does not depend on gets a zero gradient
         under both backends.
     """
-    name = backend_name()
-    variables = list(variables)
-    if name == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss = loss_fn()
-        grads = tape.gradient(loss, variables)
-        grads = [
-            ops.zeros_like(v.value) if g is None else g
-            for g, v in zip(grads, variables, strict=True)
-        ]
-        return loss, grads
-
-    import jax
-
-    assigned = {}  # id -> variable the loss assigned to (no annotation: AutoGraph)
-
-    class _RecordingScope(_ChainedScope):
-        def add_update(self, update):
-            assigned[id(update[0])] = update[0]
-            super().add_update(update)
-
-    def pure_loss(values):
-        assigned.clear()
-        with _RecordingScope(state_mapping=list(zip(variables, values, strict=True))) as scope:
-            loss = loss_fn()
-        updated = [scope.get_current_value(v) for v in assigned.values()]
-        return loss, updated
-
-    (loss, updated), grads = jax.value_and_grad(pure_loss, has_aux=True)(
-        [v.value for v in variables]
-    )
-    for variable, value in zip(list(assigned.values()), updated, strict=True):
-        variable.assign(value)
-    return loss, list(grads)
+    loss, _aux, grads = loss_and_gradients(lambda: (loss_fn(), {}), variables)
+    return loss, grads
 
 
 def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
