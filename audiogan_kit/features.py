@@ -357,10 +357,17 @@ def specgan_features(
 # ----------------------------------------------------------------------------------------
 
 
-def _numpy_spectrogram(x: Any, config: AudioConfig) -> np.ndarray:
-    """Any tensor [batch, frames, bins] or [batch, frames, bins, 1] as NumPy float32."""
+def _numpy_spectrogram(
+    x: Any, config: AudioConfig, channels: int | None = None, what: str = "a spectrogram"
+) -> np.ndarray:
+    """Any tensor [batch, frames, channels] or [batch, frames, channels, 1] as NumPy float32.
+
+    ``channels`` defaults to ``config.num_bins`` (STFT bins); pass ``config.n_mels`` for mel
+    bands. A single [frames, channels] spectrogram becomes a batch of one.
+    """
     from keras import ops
 
+    channels = config.num_bins if channels is None else channels
     if not isinstance(x, np.ndarray):
         x = ops.convert_to_numpy(x)
     x = np.asarray(x, dtype=np.float32)
@@ -368,10 +375,11 @@ def _numpy_spectrogram(x: Any, config: AudioConfig) -> np.ndarray:
         x = x[..., 0]
     if x.ndim == 2:
         x = x[None]
-    if x.ndim != 3 or x.shape[1:] != (config.num_frames, config.num_bins):
+    if x.ndim != 3 or x.shape[1:] != (config.num_frames, channels):
         raise ValueError(
-            f"expected a spectrogram [batch, {config.num_frames}, {config.num_bins}] (frames, "
-            f"bins for this AudioConfig), got shape {x.shape}."
+            f"expected {what} [batch, {config.num_frames}, {channels}] (frames, "
+            f"{'mel bands' if channels != config.num_bins else 'bins'} for this AudioConfig), "
+            f"got shape {x.shape}."
         )
     return x
 
@@ -551,18 +559,11 @@ def mel_to_audio(
         float32 [batch, config.num_samples] in [-1, 1] at config.sample_rate Hz.
     """
     import librosa
-    from keras import ops
 
-    x = normalized_mel if isinstance(normalized_mel, np.ndarray) else ops.convert_to_numpy(normalized_mel)
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim == 4 and x.shape[-1] == 1:
-        x = x[..., 0]
-    if x.ndim != 3 or x.shape[1:] != (config.num_frames, config.n_mels):
-        raise ValueError(
-            f"expected normalised log-mel [batch, {config.num_frames}, {config.n_mels}], got "
-            f"shape {x.shape}."
-        )
-    log_mel_values = ops.convert_to_numpy(denormalize_spectrogram(x, stats, clip_std))
+    x = _numpy_spectrogram(normalized_mel, config, config.n_mels, "normalised log-mel")
+    log_mel_values = _numpy_spectrogram(
+        denormalize_spectrogram(x, stats, clip_std), config, config.n_mels, "log-mel"
+    )
     mel = np.maximum(np.exp(log_mel_values) - config.log_floor, 0.0)  # [batch, frames, mels]
     weights = mel_filterbank(config)  # [bins, mels]
     magnitude = np.stack(
