@@ -44,7 +44,7 @@ import numpy as np
 from keras import ops
 
 from . import backend, losses, models
-from .config import AudioConfig, from_dict
+from .config import AudioConfig, from_dict, load_config
 from .models import ModelConfig
 
 __all__ = [
@@ -210,12 +210,7 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
-        path = Path(path)
-        try:
-            values = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"cannot read the training config {path}: {error}") from error
-        return cls.from_dict(values)
+        return load_config(cls, path)
 
 
 _QUICK_AUDIO = AudioConfig()
