@@ -29,6 +29,7 @@ or normalised log-mel ``[batch, num_frames, n_mels, 1]`` (``spectrogram="mel"``,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -58,6 +59,7 @@ __all__ = [
     "Trainer",
     "checkpoint_paths",
     "compile_step",
+    "dtype_policy",
     "load_latest_checkpoint",
     "load_run",
     "prepare_examples",
@@ -67,6 +69,7 @@ __all__ = [
 ]
 
 SPECTROGRAMS = ("linear", "mel")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 #: Compile a step written with Keras ops (``tf.function`` or ``jax.jit``); see backend.py.
 compile_step = backend.compile_step
@@ -108,6 +111,16 @@ class TrainConfig:
         jit_compile: compile the TensorFlow step with XLA; ``None`` = on with a GPU, off on
             a CPU (XLA measured about 3x slower on a 2-core CPU). Ignored under JAX.
         griffin_lim_iters: Griffin-Lim iterations when SpecGAN samples are made audible.
+        precision: ``"float32"`` (default); ``"mixed_bfloat16"`` or ``"mixed_float16"``: the
+            models compute in 16 bits and keep float32 weights (Keras dtype policies, set for
+            these models only); logits and losses stay float32, and float16 scales the losses
+            (``keras.optimizers.LossScaleOptimizer``, whose scale is saved in checkpoints).
+            Faster and lighter on GPUs with tensor cores (bfloat16 needs an A100/H100 or
+            newer, float16 any recent GPU); on a CPU usually slower (see notebook 04).
+        devices: how many devices to split each batch over (data parallelism: every device
+            holds a copy of the models; ``tf.distribute.MirroredStrategy`` under TensorFlow,
+            ``keras.distribution.DataParallel`` under JAX). 1 = one device (the first GPU
+            when there is one); ``batch_size`` is the global batch and must be a multiple.
     """
 
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
@@ -132,6 +145,8 @@ class TrainConfig:
     num_eval_samples: int = 10
     jit_compile: bool | None = None
     griffin_lim_iters: int = 32
+    precision: str = "float32"
+    devices: int = 1
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
@@ -161,6 +176,16 @@ class TrainConfig:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay}.")
         if self.r1_weight < 0 or (self.gp_weight is not None and self.gp_weight < 0):
             raise ValueError("gp_weight and r1_weight must be >= 0.")
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {PRECISIONS}, got {self.precision!r}; "
+                "'mixed_bfloat16' or 'mixed_float16' compute in 16 bits on a GPU."
+            )
+        if int(self.devices) < 1 or self.batch_size % int(self.devices):
+            raise ValueError(
+                f"devices must be a positive integer that divides batch_size={self.batch_size} "
+                f"(each device gets batch_size / devices examples), got devices={self.devices}."
+            )
         self._check_shapes()
 
     def _check_shapes(self) -> None:
@@ -347,7 +372,17 @@ class GAN(keras.Model):
     int32 ``[n_critic, batch]``; it returns float32 scalars ``d_loss``, ``g_loss``,
     ``penalty`` (gradient penalty and/or R1, included in ``d_loss``), ``d_real`` and
     ``d_fake`` (mean discriminator logits on the last real and fake batch), ``d_grad_norm`` and
-    ``g_grad_norm`` (global L2 norms of the last gradients).
+    ``g_grad_norm`` (global L2 norms of the last gradients, unscaled).
+
+    Under a 16-bit dtype policy (models built by :func:`build_gan` with ``precision``) the
+    models' outputs are cast to float32 before any loss; with a
+    ``keras.optimizers.LossScaleOptimizer`` the losses are scaled before differentiation
+    and the optimizer unscales (and skips a step whose gradients overflowed). Split over
+    several devices (``parallel``, a :class:`~audiogan_kit.backend.DataParallel`), each
+    TensorFlow replica takes its share of noise drawn for the whole batch, so a replica sees
+    exactly the examples and noise a single device would, and divides its loss by the
+    number of replicas (the optimizers sum the replicas' gradients); the reported numbers
+    are averaged over the replicas, the gradient norms are the mean of the replicas' norms.
 
     Args:
         generator, discriminator: from :func:`audiogan_kit.models.build_generator` and
@@ -396,6 +431,11 @@ class GAN(keras.Model):
                 target.assign(source.value)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        #: the DataParallel the models were built under (set by build_gan), or None.
+        self.parallel = None
+
+    #: the axis of ``train_step``'s arrays that holds the examples (axis 0 is n_critic)
+    batch_axis = 1
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
@@ -416,17 +456,43 @@ class GAN(keras.Model):
 
     def _critic(self, x, labels):
         inputs = [x, labels] if self.model_config.conditional else x
-        return self.discriminator(inputs, training=True)
+        return ops.cast(self.discriminator(inputs, training=True), "float32")
+
+    def _generate(self, noise, labels):
+        made = self.generator(self._generator_inputs(noise, labels), training=True)
+        return ops.cast(made, "float32")
 
     def _noise(self, batch: int):
-        return keras.random.normal(
-            (batch, self.model_config.latent_dim), seed=self.seed_generator
-        )
+        """Standard normal float32 [batch, latent_dim]: this replica's share of the whole batch."""
+        replica, replicas = backend.replica_context()
+        latent = self.model_config.latent_dim
+        noise = keras.random.normal((batch * replicas, latent), seed=self.seed_generator)
+        if replicas == 1:
+            return noise
+        return ops.slice(noise, (replica * batch, 0), (batch, latent))
+
+    def _update(self, optimizer, loss_fn, variables):
+        """Differentiate ``loss_fn() -> (loss, aux)`` and apply; ``(loss, aux, grad_norm)``.
+
+        The loss is scaled by the optimizer (float16 loss scaling; 1 otherwise) and divided
+        by the number of replicas before differentiation; the returned loss and gradient
+        norm are unscaled.
+        """
+        _, replicas = backend.replica_context()
+        scale = optimizer.scale_loss(ops.ones((), "float32"))  # read before apply changes it
+
+        def scaled_loss_fn():
+            loss, aux = loss_fn()
+            return optimizer.scale_loss(loss) / replicas, {**aux, "loss": loss}
+
+        _, aux, grads = backend.loss_and_gradients(scaled_loss_fn, variables)
+        backend.apply_gradients(optimizer, grads, variables)
+        loss = aux.pop("loss")
+        return loss, aux, _global_norm(grads) * (replicas / scale)
 
     def _discriminator_update(self, real, labels):
         batch = ops.shape(real)[0]
-        fake = self.generator(self._generator_inputs(self._noise(batch), labels), training=True)
-        fake = ops.stop_gradient(fake)
+        fake = ops.stop_gradient(self._generate(self._noise(batch), labels))
 
         def loss_fn():
             real_logits = self._critic(real, labels)
@@ -447,23 +513,17 @@ class GAN(keras.Model):
             }
             return loss + penalty, aux
 
-        variables = self.discriminator.trainable_variables
-        loss, aux, grads = backend.loss_and_gradients(loss_fn, variables)
-        self.d_optimizer.apply(grads, variables)
-        return loss, aux, _global_norm(grads)
+        return self._update(self.d_optimizer, loss_fn, self.discriminator.trainable_variables)
 
     def _generator_update(self, labels):
         batch = ops.shape(labels)[0]
         noise = self._noise(batch)
 
         def loss_fn():
-            fake = self.generator(self._generator_inputs(noise, labels), training=True)
-            return self.g_loss_fn(self._critic(fake, labels)), {}
+            return self.g_loss_fn(self._critic(self._generate(noise, labels), labels)), {}
 
-        variables = self.generator.trainable_variables
-        loss, _, grads = backend.loss_and_gradients(loss_fn, variables)
-        self.g_optimizer.apply(grads, variables)
-        return loss, _global_norm(grads)
+        loss, _, norm = self._update(self.g_optimizer, loss_fn, self.generator.trainable_variables)
+        return loss, norm
 
     def _update_ema(self) -> None:
         if self.ema_generator is None:
@@ -501,7 +561,8 @@ class GAN(keras.Model):
             if labels is None:
                 raise ValueError("a conditional GAN needs labels int [n] to generate.")
             labels = ops.convert_to_tensor(np.asarray(labels, dtype=np.int32))
-        return ops.convert_to_numpy(model(self._generator_inputs(noise, labels), training=False))
+        made = model(self._generator_inputs(noise, labels), training=False)
+        return np.asarray(ops.convert_to_numpy(made), dtype=np.float32)
 
     # The state a checkpoint holds ------------------------------------------------------------
 
@@ -529,30 +590,65 @@ class GAN(keras.Model):
         return list(seen.values())
 
 
-def build_gan(config: TrainConfig) -> GAN:
-    """A compiled :class:`GAN` for ``config``: fresh weights seeded by ``config.seed``."""
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Layers created inside compute in ``name`` (a Keras dtype policy); restored on exit.
+
+    Keras reads its default policy when a layer is created, so building models inside this
+    block sets their precision without leaving a global setting behind for later models.
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _adam(config: TrainConfig, learning_rate: float, name: str) -> keras.optimizers.Optimizer:
+    adam = keras.optimizers.Adam(
+        learning_rate, beta_1=config.beta_1, beta_2=config.beta_2, name=f"{name}_adam"
+    )
+    if config.precision != "mixed_float16":
+        return adam  # float32 and bfloat16 (float32's range) need no loss scaling
+    return keras.optimizers.LossScaleOptimizer(adam, name=f"{name}_loss_scale")
+
+
+def build_gan(config: TrainConfig, devices: int | None = None) -> GAN:
+    """A compiled :class:`GAN` for ``config``: fresh weights seeded by ``config.seed``.
+
+    The models are built under ``config.precision`` (see :func:`dtype_policy`) and, with
+    several devices, inside a :class:`~audiogan_kit.backend.DataParallel` scope (kept as
+    ``gan.parallel`` for :func:`compile_step`).
+
+    Args:
+        config: the run's config.
+        devices: devices to split training over; ``None`` = ``config.devices``. Sampling
+            from a trained run needs only 1.
+
+    Raises:
+        ValueError: fewer devices are visible than asked for.
+    """
+    devices = config.devices if devices is None else devices
+    parallel = backend.data_parallel(devices)
     keras.utils.set_random_seed(config.seed)
-    generator = models.build_generator(config.model)
-    discriminator = models.build_discriminator(config.model)
-    gan = GAN(
-        generator,
-        discriminator,
-        config.model,
-        loss=config.loss,
-        n_critic=config.n_critic,
-        penalty_weight=config.penalty_weight,
-        r1_weight=config.r1_weight,
-        ema_decay=config.ema_decay,
-        seed=config.seed,
-    )
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(
-            config.d_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2, name="d_adam"
-        ),
-        g_optimizer=keras.optimizers.Adam(
-            config.g_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2, name="g_adam"
-        ),
-    )
+    with dtype_policy(config.precision), (parallel.scope() if parallel else contextlib.nullcontext()):  # noqa: E501
+        gan = GAN(
+            models.build_generator(config.model),
+            models.build_discriminator(config.model),
+            config.model,
+            loss=config.loss,
+            n_critic=config.n_critic,
+            penalty_weight=config.penalty_weight,
+            r1_weight=config.r1_weight,
+            ema_decay=config.ema_decay,
+            seed=config.seed,
+        )
+        gan.compile(
+            d_optimizer=_adam(config, config.d_learning_rate, "d"),
+            g_optimizer=_adam(config, config.g_learning_rate, "g"),
+        )
+    gan.parallel = parallel
     return gan
 
 
@@ -734,22 +830,35 @@ class Trainer:
         self.step = 0
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._check_same_run()
+        self._prepare_data(dataset)
+        self.gan = self._build_gan()
+        self._prepare_eval()
+        self._step_fn = backend.compile_step(
+            self.gan.train_step, self.gan.all_state(), jit_compile=config.jit_compile,
+            parallel=self.gan.parallel, batch_axis=self.gan.batch_axis,
+        )
 
+    # set-up helpers: a trainer for another kind of GAN (enhance.EnhancerTrainer) overrides
+    # _prepare_data, _build_gan, _prepare_eval, _batch and samples; run() stays shared.
+    def _prepare_data(self, dataset: Any) -> None:
+        """Set ``examples`` (what D sees as real), ``labels`` and ``stats`` from ``dataset``."""
+        config = self.config
         audio, labels = _dataset_arrays(dataset)
-        stats = self._load_stats()
-        self.examples, self.stats = prepare_examples(audio, config, stats)
+        self.examples, self.stats = prepare_examples(audio, config, self._load_stats())
         self.labels = labels.astype(np.int32)
         if config.model.conditional and (labels.min() < 0 or labels.max() >= config.model.num_classes):
             raise ValueError(
                 f"labels must be in 0..{config.model.num_classes - 1} for this conditional "
                 f"model, got {labels.min()}..{labels.max()}."
             )
-        if len(self.examples) < config.batch_size:
-            raise ValueError(
-                f"the dataset has {len(self.examples)} clips, fewer than batch_size="
-                f"{config.batch_size}; use a smaller batch."
-            )
-        self.gan = build_gan(config)
+        _check_batch_size(len(self.examples), config.batch_size)
+
+    def _build_gan(self) -> GAN:
+        return build_gan(self.config)
+
+    def _prepare_eval(self) -> None:
+        """The fixed inputs of the evaluation samples: ``eval_noise`` and ``eval_labels``."""
+        config = self.config
         eval_rng = np.random.default_rng([config.seed, 7919])
         self.eval_noise = eval_rng.standard_normal(
             (config.num_eval_samples, config.model.latent_dim)
@@ -757,20 +866,16 @@ class Trainer:
         self.eval_labels = (
             np.arange(config.num_eval_samples) % max(config.model.num_classes, 1)
         ).astype(np.int32)
-        self._step_fn = backend.compile_step(
-            self.gan.train_step, self.gan.all_state(), jit_compile=config.jit_compile
-        )
 
-    # set-up helpers
     def _check_same_run(self) -> None:
         path = self.run_dir / "config.json"
         if path.is_file():
-            previous = TrainConfig.load(path)
+            previous = type(self.config).load(path)
             if dataclasses.replace(previous, num_steps=self.config.num_steps) != self.config:
                 raise ValueError(
                     f"{self.run_dir} holds a run with another config (only num_steps may change "
                     "on resume); choose a new run folder or pass the saved config "
-                    f"(TrainConfig.load('{path}'))."
+                    f"({type(self.config).__name__}.load('{path}'))."
                 )
         self.config.save(path)
 
@@ -900,6 +1005,14 @@ def _dataset_arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def _check_batch_size(num_examples: int, batch_size: int) -> None:
+    if num_examples < batch_size:
+        raise ValueError(
+            f"the dataset has {num_examples} clips, fewer than batch_size={batch_size}; use a "
+            "smaller batch."
+        )
+
+
 def train(
     config: TrainConfig,
     dataset: Any,
@@ -945,7 +1058,7 @@ class RunGenerator:
         self.config = TrainConfig.load(config_path)
         stats_path = self.run_dir / "stats.json"
         self.stats = SpectrogramStats.load(stats_path) if stats_path.is_file() else None
-        self.gan = build_gan(self.config)
+        self.gan = build_gan(self.config, devices=1)
         step = load_latest_checkpoint(self.gan, self.run_dir, log)
         if step is None:
             raise ValueError(f"{self.run_dir} has no usable checkpoint; train it first.")

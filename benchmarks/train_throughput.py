@@ -5,6 +5,11 @@ For each preset, on the same model and in the same run, under the TensorFlow bac
 - ``tensorflow``: the kit's compiled step (``tf.function``, XLA off on CPU);
 - ``tensorflow-xla``: the same step with ``jit_compile=True`` (quick preset only);
 - ``tensorflow-eager``: the same step run eagerly;
+- ``tensorflow-mixed_bfloat16``: the compiled step with ``precision="mixed_bfloat16"``
+  (quick preset only; its ``ratio_vs_float32`` is its samples/s over ``tensorflow``'s, measured
+  in the same run: on a CPU without bfloat16 units it is below 1);
+- ``jax``: the kit's step compiled by ``jax.jit`` under ``KERAS_BACKEND=jax`` (quick preset
+  only; this script runs that variant in a child process with that backend);
 - ``seed-loop``: the seed prototype's loop: ``train_on_batch`` on the discriminator (real, then
   fake) and on a stacked generator + frozen discriminator, binary cross-entropy.
 
@@ -14,7 +19,7 @@ that measured it (each variant runs in its own process); ``speedup_vs_seed_loop`
 ``samples_per_s / seed-loop samples_per_s`` of the same preset. Random data of the right shape
 is used (the data pipeline has its own benchmark). Writes benchmarks/results/train_throughput.json.
 
-    python benchmarks/train_throughput.py [--steps N] [--presets quick paper]
+    python benchmarks/train_throughput.py [--steps N] [--presets quick paper] [--out FILE]
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ def measure(preset: str, variant: str, steps: int) -> dict:
     else:
         jit = True if variant == "tensorflow-xla" else None
         config = dataclasses.replace(config, jit_compile=jit)
+        if variant.startswith("tensorflow-mixed_"):
+            config = dataclasses.replace(config, precision=variant.removeprefix("tensorflow-"))
         gan = training.build_gan(config)
         if variant == "tensorflow-eager":
             fn = gan.train_step
@@ -109,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default: per preset)")
     parser.add_argument("--presets", nargs="+", default=["quick", "paper"])
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -118,16 +126,19 @@ def main() -> None:
 
     default_steps = {"quick": 20, "paper": 1}
     variants = {
-        "quick": ["tensorflow", "tensorflow-xla", "tensorflow-eager", "seed-loop"],
+        "quick": [
+            "tensorflow", "tensorflow-xla", "tensorflow-eager", "tensorflow-mixed_bfloat16",
+            "seed-loop", "jax",
+        ],
         "paper": ["tensorflow", "tensorflow-eager", "seed-loop"],
     }
-    previous = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     results: dict = previous.get("results", {})
     for preset in args.presets:
         results[preset] = {}
         for variant in variants[preset]:
             steps = args.steps or default_steps[preset]
-            env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+            env = {**os.environ, "KERAS_BACKEND": "jax" if variant == "jax" else "tensorflow"}
             done = subprocess.run(
                 [sys.executable, __file__, "--child", preset, variant, str(steps)],
                 capture_output=True, text=True, env=env, check=False,
@@ -137,16 +148,19 @@ def main() -> None:
             else:
                 results[preset][variant] = json.loads(done.stdout.strip().splitlines()[-1])
             print(preset, variant, results[preset][variant], flush=True)
-            _write(results)  # after every variant, so an interrupted run keeps its figures
+            _write(results, args.out)  # after every variant: an interrupted run keeps its figures
         seed = results[preset].get("seed-loop", {}).get("samples_per_s")
-        for numbers in results[preset].values():
+        float32 = results[preset].get("tensorflow", {}).get("samples_per_s")
+        for variant, numbers in results[preset].items():
             if seed and "samples_per_s" in numbers:
                 numbers["speedup_vs_seed_loop"] = round(numbers["samples_per_s"] / seed, 2)
-        _write(results)
-    print(f"wrote {RESULTS}")
+            if float32 and "mixed_" in variant and "samples_per_s" in numbers:
+                numbers["ratio_vs_float32"] = round(numbers["samples_per_s"] / float32, 2)
+        _write(results, args.out)
+    print(f"wrote {args.out}")
 
 
-def _write(results: dict) -> None:
+def _write(results: dict, out: Path = RESULTS) -> None:
     report = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU",  # noqa: E501
         "gpu": "no GPU machine was lent to this session: JAX-on-GPU figures (paper preset, "
@@ -154,8 +168,8 @@ def _write(results: dict) -> None:
         "note": "CPU shared with other jobs while measured; compare variants of one preset only",
         "results": results,
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

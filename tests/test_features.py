@@ -119,6 +119,24 @@ def test_mel_filterbank_drops_only_an_empty_nyquist_column():
     np.testing.assert_array_equal(features.mel_filterbank(CONFIG), full[:, :128].T)
 
 
+def test_mel_to_magnitude_is_a_non_negative_least_squares_fit(fsdd_clips):
+    magnitude = _numpy(features.stft_magnitude(fsdd_clips[:4], CONFIG)).astype(np.float64)
+    weights = features.mel_filterbank(CONFIG).astype(np.float64)
+    mel = magnitude @ weights
+    fitted = features.mel_to_magnitude(mel, CONFIG)
+    assert fitted.shape == magnitude.shape and fitted.dtype == np.float32
+    assert fitted.min() >= 0
+    misfit = np.linalg.norm(fitted @ weights - mel) / np.linalg.norm(mel)
+    # At least as tight as librosa's one-clip-at-a-time solver on the same problem.
+    reference = np.stack([librosa.util.nnls(weights.T, clip.T).T for clip in mel[:1]])
+    reference_misfit = np.linalg.norm(reference @ weights - mel[:1]) / np.linalg.norm(mel[:1])
+    assert misfit < 5e-3 and misfit <= reference_misfit * 1.01
+    # A single spectrogram works too; the wrong number of bands is refused.
+    assert features.mel_to_magnitude(mel[0], CONFIG).shape == magnitude[0].shape
+    with pytest.raises(ValueError, match="64"):
+        features.mel_to_magnitude(mel[..., :10], CONFIG)
+
+
 @pytest.mark.backend
 def test_other_config_changes_the_shapes():
     config = AudioConfig(num_samples=4096, n_fft=512, hop_length=64, n_mels=40)
