@@ -558,14 +558,19 @@ def mel_to_magnitude(mel: Any, config: AudioConfig = DEFAULT_CONFIG, n_iter: int
             f"mel must be [frames, {config.n_mels}] or [batch, frames, {config.n_mels}] "
             f"(config.n_mels bands), got shape {mel.shape}."
         )
+    shape = mel.shape
+    mel = mel.reshape(-1, config.n_mels)  # every frame of every clip: one 2-D product
     weights = mel_filterbank(config).astype(np.float64)  # [bins, mels]
     gram = weights @ weights.T  # [bins, bins]
-    target = mel @ weights.T  # [.., frames, bins]
-    # A small positive floor everywhere: a multiplicative update cannot revive an exact zero.
-    magnitude = np.maximum(mel @ np.linalg.pinv(weights), 0.0) + 1e-3 * mel.mean() + 1e-12
+    target = mel @ weights.T  # [frames, bins]
+    # A small positive start everywhere: a multiplicative update cannot revive an exact zero.
+    scale = float(mel.mean()) + 1e-12
+    magnitude = np.maximum(mel @ np.linalg.pinv(weights), 0.0) + 1e-3 * scale
+    floor = 1e-9 * scale  # keeps values out of the subnormal range, where CPUs crawl
     for _ in range(n_iter):
-        magnitude *= target / (magnitude @ gram + 1e-12)
-    return magnitude.astype(np.float32)
+        magnitude *= target / (magnitude @ gram + floor)
+        np.maximum(magnitude, floor, out=magnitude)
+    return magnitude.reshape(*shape[:-1], config.num_bins).astype(np.float32)
 
 
 def mel_to_audio(

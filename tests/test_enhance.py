@@ -186,3 +186,63 @@ def test_presets_and_config_errors():
         enhance.EnhancerConfig(num_samples=1000)
     with pytest.raises(ValueError, match="encoder_channels"):
         enhance.EnhancerConfig(encoder_channels=())
+
+
+def test_enhancement_explorer_selectors_change_the_audio_the_picture_and_the_scores(noisy_speech):
+    """Before / after / clean side by side; moving the SNR or noise selector changes all."""
+    from audiogan_kit import widgets
+    from audiogan_kit.config import AudioConfig
+
+    clean, _ = noisy_speech
+    rng = np.random.default_rng(1)
+    rows = [(c, snr, kind) for c in clean[:2] for snr in (0.0, 10.0) for kind in ("white", "hum")]
+    noisy = np.stack(
+        [data.mix_at_snr(c, data.make_noise(kind, c.shape[0], 8000, rng), snr) for c, snr, kind in rows]  # noqa: E501
+    )
+    n = len(rows)
+    test = data.NoisyDataset(
+        noisy=noisy, clean=np.stack([r[0] for r in rows]),
+        snr_db=np.array([r[1] for r in rows], np.float32), noise_type=np.array([r[2] for r in rows]),  # noqa: E501
+        noise_seed=np.zeros(n, np.int64), babble_sources=np.array([""] * n),
+        labels=np.zeros(n, np.int64), speakers=np.array(["theo"] * n), takes=np.zeros(n, np.int64),
+        paths=np.array(["p"] * n), config=AudioConfig(),
+    )
+    explorer = widgets.enhancement_explorer(
+        test, {"Wiener": lambda x: enhance.wiener_filter(x, 8000)}
+    )
+    assert explorer.snr.options == (("0 dB", 0.0), ("10 dB", 10.0))
+    assert explorer.noise_type.options == ("hum", "white") and explorer.clip.max == 1
+    assert [p.label.value.rsplit(" (", 1)[0] for p in explorer.view.players] == [
+        "noisy (before)", "Wiener", "clean (target)",
+    ]
+    first = explorer.index
+    assert rows[first][1:] == (0.0, "hum")
+    np.testing.assert_allclose(explorer.view.outputs["noisy"], noisy[first])
+    audio, image, scores = explorer.view.players[0].audio.value, explorer.view.image.value, explorer.scores.value  # noqa: E501
+    assert "0 dB hum" in scores and scores.count("<tr>") == 3  # header, noisy, Wiener
+    explorer.snr.value = 10.0
+    assert rows[explorer.index][1:] == (10.0, "hum")
+    assert explorer.view.players[0].audio.value != audio and explorer.view.image.value != image
+    assert "10 dB hum" in explorer.scores.value
+    explorer.noise_type.value = "white"
+    explorer.clip.value = 1
+    assert rows[explorer.index][1:] == (10.0, "white") and explorer.index == 6
+    # The Wiener output shown is what the baseline makes of that clip.
+    np.testing.assert_allclose(
+        explorer.view.outputs["Wiener"], enhance.wiener_filter(noisy[6], 8000), atol=1e-6
+    )
+
+
+def test_a_residual_generator_subtracts_its_noise_estimate():
+    """residual=True: output = noisy - tanh(last layer); a zeroed last layer is the identity."""
+    config = dataclasses.replace(TINY, residual=True)
+    generator = enhance.build_enhancer_generator(config)
+    noisy = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 256, 1)).astype(np.float32)
+    last = generator.get_layer("dec3")
+    estimate = keras.Model(generator.input, generator.get_layer("dec_tanh").output)(noisy)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(generator(noisy)), noisy - keras.ops.convert_to_numpy(estimate),
+        atol=1e-6,
+    )
+    last.set_weights([np.zeros_like(w) for w in last.get_weights()])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(generator(noisy)), noisy, atol=1e-7)
