@@ -63,7 +63,7 @@ demo: $(STAMP)
 	$(BIN)/python -m audiogan_kit.cli demo --out demo_output
 
 benchmarks: $(STAMP)
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in benchmarks/[!_]*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo_output

@@ -78,6 +78,36 @@ compile_step = backend.compile_step
 # --- configuration --------------------------------------------------------------------------
 
 
+def _check_optimizer_fields(config: Any, extra_positive: Sequence[str] = ()) -> None:
+    """The checks every training config shares; raises ``ValueError`` naming the field.
+
+    ``config`` needs ``batch_size``, ``num_steps``, ``checkpoint_every``,
+    ``keep_checkpoints``, ``log_every``, ``num_eval_samples`` (and ``extra_positive``:
+    positive integers), ``sample_every`` (>= 0 steps), ``g_learning_rate`` and
+    ``d_learning_rate`` (positive, finite), ``beta_1`` and ``beta_2`` (in [0, 1)) and
+    ``precision`` (one of :data:`PRECISIONS`). Used by :class:`TrainConfig` and
+    :class:`audiogan_kit.enhance.EnhancerTrainConfig`.
+    """
+    positive = ("batch_size", "num_steps", "checkpoint_every", "keep_checkpoints", "log_every")
+    for name in (*extra_positive, *positive, "num_eval_samples"):
+        if int(getattr(config, name)) < 1:
+            raise ValueError(f"{name} must be a positive integer, got {getattr(config, name)}.")
+    if config.sample_every < 0:
+        raise ValueError(f"sample_every must be >= 0 steps, got {config.sample_every}.")
+    for name in ("g_learning_rate", "d_learning_rate"):
+        value = getattr(config, name)
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value}.")
+    for name in ("beta_1", "beta_2"):
+        if not 0 <= getattr(config, name) < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}.")
+    if config.precision not in PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {PRECISIONS}, got {config.precision!r}; "
+            "'mixed_bfloat16' or 'mixed_float16' compute in 16 bits on a GPU."
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a training run; frozen, saved with the run and every checkpoint.
@@ -85,7 +115,7 @@ class TrainConfig:
     Attributes:
         model: the generator/discriminator pair (:class:`~audiogan_kit.models.ModelConfig`).
         audio: how clips are read and turned into spectrograms.
-        spectrogram: for ``architecture="specgan"``: ``"linear"`` (log-magnitude STFT,
+        spectrogram: for the SpecGANs (``"specgan"``, ``"specgan1d"``): ``"linear"`` (log-magnitude STFT,
             ``model.num_bins == audio.num_bins``, 128 bins) or ``"mel"`` (log-mel,
             ``model.num_bins == audio.n_mels``, 64 bands). Ignored by waveform models.
         loss: a key of :data:`audiogan_kit.losses.LOSSES` (``"minimax"``,
@@ -159,28 +189,11 @@ class TrainConfig:
             raise ValueError(
                 f"spectrogram must be one of {SPECTROGRAMS}, got {self.spectrogram!r}."
             )
-        positive = ("n_critic", "batch_size", "num_steps", "checkpoint_every", "keep_checkpoints")
-        for name in (*positive, "log_every", "num_eval_samples", "griffin_lim_iters"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}.")
-        if self.sample_every < 0:
-            raise ValueError(f"sample_every must be >= 0 steps, got {self.sample_every}.")
-        for name in ("g_learning_rate", "d_learning_rate"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number, got {value}.")
-        for name in ("beta_1", "beta_2"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}.")
+        _check_optimizer_fields(self, extra_positive=("n_critic", "griffin_lim_iters"))
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay}.")
         if self.r1_weight < 0 or (self.gp_weight is not None and self.gp_weight < 0):
             raise ValueError("gp_weight and r1_weight must be >= 0.")
-        if self.precision not in PRECISIONS:
-            raise ValueError(
-                f"precision must be one of {PRECISIONS}, got {self.precision!r}; "
-                "'mixed_bfloat16' or 'mixed_float16' compute in 16 bits on a GPU."
-            )
         if int(self.devices) < 1 or self.batch_size % int(self.devices):
             raise ValueError(
                 f"devices must be a positive integer that divides batch_size={self.batch_size} "
@@ -190,7 +203,7 @@ class TrainConfig:
 
     def _check_shapes(self) -> None:
         model, audio = self.model, self.audio
-        if model.architecture == "specgan":
+        if model.is_spectrogram:
             bins = audio.n_mels if self.spectrogram == "mel" else audio.num_bins
             if (model.num_frames, model.num_bins) != (audio.num_frames, bins):
                 raise ValueError(
@@ -214,7 +227,7 @@ class TrainConfig:
 
     @property
     def is_spectrogram(self) -> bool:
-        return self.model.architecture == "specgan"
+        return self.model.is_spectrogram
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (nested configs as dicts with their class names)."""
@@ -240,34 +253,34 @@ class TrainConfig:
 
 _QUICK_AUDIO = AudioConfig()
 PRESETS: dict[str, TrainConfig] = {
-    # A small conditional SpecGAN on 64 frames x 64 log-mel bands with an EMA generator:
+    # A small conditional 1-D SpecGAN on 64 frames x 64 log-mel bands with an EMA generator:
     # see benchmarks/presets.md for the measurements behind every choice.
     "quick": TrainConfig(
         model=ModelConfig(
-            architecture="specgan",
+            architecture="specgan1d",
             num_frames=_QUICK_AUDIO.num_frames,
             num_bins=_QUICK_AUDIO.n_mels,
             latent_dim=64,
-            model_dim=8,
+            model_dim=16,
             num_classes=10,
             label_dim=16,
-            conditioning="projection",
+            conditioning="concat",
             upsample="nearest",
             batch_norm=True,
-            spectral_norm=True,
+            spectral_norm=False,
         ),
         audio=_QUICK_AUDIO,
         spectrogram="mel",
         loss="nonsaturating",
         n_critic=1,
-        g_learning_rate=2e-4,
-        d_learning_rate=2e-4,
+        g_learning_rate=5e-4,
+        d_learning_rate=5e-4,
         batch_size=32,
-        num_steps=3000,
+        num_steps=6000,
         ema_decay=0.995,
-        checkpoint_every=250,
-        sample_every=250,
-        log_every=10,
+        checkpoint_every=500,
+        sample_every=500,
+        log_every=20,
     ),
     # The WaveGAN paper (Donahue et al. 2019): d = 64, batch 64, WGAN-GP (lambda 10),
     # 5 critic updates per generator update, Adam 1e-4 (0.5, 0.9), phase shuffle 2, no EMA.

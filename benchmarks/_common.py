@@ -8,12 +8,13 @@ import platform
 from typing import Any
 
 
-def environment() -> dict[str, Any]:
+def environment(**extra_versions: str) -> dict[str, Any]:
     """``{"machine": {...}, "versions": {...}, "date": ISO 8601 UTC}`` for a results file.
 
     ``machine``: platform, processor, CPU core count and the GPUs the Keras backend sees
     (an empty list on a CPU-only machine). ``versions``: Python, NumPy, SciPy, Keras, the
-    Keras backend and its library (TensorFlow or JAX). Imports Keras (and its backend).
+    Keras backend and its library (TensorFlow or JAX), plus ``extra_versions`` (e.g.
+    ``librosa=librosa.__version__``). Imports Keras (and its backend).
     """
     import keras
     import numpy
@@ -26,6 +27,7 @@ def environment() -> dict[str, Any]:
         "scipy": scipy.__version__,
         "keras": keras.__version__,
         "keras_backend": backend,
+        **extra_versions,
     }
     gpus: list[str] = []
     if backend == "tensorflow":

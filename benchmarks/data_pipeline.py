@@ -9,10 +9,8 @@ all 3,000 files. Timings are wall-clock seconds of one run (``cached_s``: best o
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
-import platform
 import resource
 import shutil
 import sys
@@ -21,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import environment  # benchmarks/_common.py (scripts run from benchmarks/)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "data_pipeline.json"
 
@@ -82,7 +81,6 @@ def main() -> dict:
         numpy_epoch_s = time.perf_counter() - start
 
         import librosa
-        import tensorflow as tf
 
         pipeline = dataset.to_tf_dataset(64, seed=0, drop_remainder=True)
         epochs = []
@@ -118,18 +116,7 @@ def main() -> dict:
             "tf_data_epoch_s": round(epochs[1], 3),
             "tf_data_batches_per_s": round(batches / epochs[1], 1),
             "tf_data_clips_per_s": round(batches * 64 / epochs[1], 1),
-            "machine": {
-                "platform": platform.platform(),
-                "processor": platform.processor() or platform.machine(),
-                "cpu_count": os.cpu_count(),
-            },
-            "versions": {
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "librosa": librosa.__version__,
-                "tensorflow": tf.__version__,
-            },
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            **environment(librosa=librosa.__version__),
         }
     finally:
         shutil.rmtree(cache, ignore_errors=True)

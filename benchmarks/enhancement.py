@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -58,7 +56,7 @@ def main(
     cache = tempfile.mkdtemp(prefix="audiogan-bench-cache-")
     runs = tempfile.mkdtemp(prefix="audiogan-bench-enhance-")
     os.environ["AUDIOGAN_CACHE"] = cache
-    import keras
+    from _common import environment
 
     from audiogan_kit import enhance
     from audiogan_kit.data import fsdd_path, load_fsdd, make_noisy_split
@@ -143,18 +141,7 @@ def main(
                 "MOS-LQO); clips PESQ cannot score (no utterance found) are left out. "
                 "Test voices, babble clips and noise seeds were never seen in training."
             ),
-            "machine": {
-                "platform": platform.platform(),
-                "processor": platform.processor() or platform.machine(),
-                "cpu_count": os.cpu_count(),
-            },
-            "versions": {
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "keras": keras.__version__,
-                "keras_backend": keras.backend.backend(),
-            },
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            **environment(),
         }
     finally:
         shutil.rmtree(cache, ignore_errors=True)

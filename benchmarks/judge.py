@@ -22,16 +22,14 @@ each on 2 CPU cores).
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from _common import environment  # benchmarks/_common.py (scripts run from benchmarks/)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "judge.json"
 
@@ -39,8 +37,6 @@ RESULTS = Path(__file__).resolve().parent / "results" / "judge.json"
 def main(all_speakers: bool = False) -> dict:
     cache = tempfile.mkdtemp(prefix="audiogan-bench-cache-")
     os.environ["AUDIOGAN_CACHE"] = cache
-    import keras
-    import scipy
 
     from audiogan_kit import metrics
     from audiogan_kit.config import to_dict
@@ -95,19 +91,7 @@ def main(all_speakers: bool = False) -> dict:
                 "because 30 random clips are never exactly balanced over 10 digits. FD: squared "
                 "units of the judge's 128-d embedding; compare only at equal clip counts."
             ),
-            "machine": {
-                "platform": platform.platform(),
-                "processor": platform.processor() or platform.machine(),
-                "cpu_count": os.cpu_count(),
-            },
-            "versions": {
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "scipy": scipy.__version__,
-                "keras": keras.__version__,
-                "keras_backend": keras.backend.backend(),
-            },
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            **environment(),
         }
     finally:
         shutil.rmtree(cache, ignore_errors=True)

@@ -17,7 +17,6 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -27,6 +26,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from _common import environment  # benchmarks/_common.py (scripts run from benchmarks/)
 
 from audiogan_kit.models import ModelConfig, build_generator, parameter_count  # noqa: E402
 
@@ -44,19 +44,6 @@ CASES: list[tuple[str, ModelConfig]] = [
     ("specgan 64x128 d=16", ModelConfig(architecture="specgan", model_dim=16)),
 ]
 
-
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "keras": keras.__version__, "numpy": np.__version__}
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    elif backend == "jax":
-        import jax
-
-        versions["jax"] = jax.__version__
-    return versions
 
 
 def time_forward(config: ModelConfig, batch_size: int, repeats: int) -> dict[str, object]:
@@ -103,15 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "benchmark": "generator forward pass on CPU",
-        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-        },
-        "backend": keras.backend.backend(),
-        "versions": _versions(),
+        **environment(),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "batch_size": args.batch_size,
         "repeats": args.repeats,
         "method": "median of --repeats predict_on_batch calls after one warm-up (compile) call",

@@ -27,12 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _common import environment  # benchmarks/_common.py (scripts run from benchmarks/)
 
 RESULTS = Path(__file__).parent / "results" / "train_throughput.json"
 
@@ -162,7 +163,7 @@ def main() -> None:
 
 def _write(results: dict, out: Path = RESULTS) -> None:
     report = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU",  # noqa: E501
+        **environment(),
         "gpu": "no GPU machine was lent to this session: JAX-on-GPU figures (paper preset, "
         "float32 and mixed precision) are still to be measured",
         "note": "CPU shared with other jobs while measured; compare variants of one preset only",

@@ -22,6 +22,7 @@ from audiogan_kit.models import (
     build_generator,
     load_model,
     parameter_count,
+    receptive_field,
     save_model,
 )
 
@@ -33,6 +34,7 @@ SHAPES = {
     "wavegan-8192": ModelConfig(num_samples=8192, model_dim=2, latent_dim=8),
     "wavegan-16384": ModelConfig(num_samples=16384, model_dim=2, latent_dim=8),
     "specgan": ModelConfig(architecture="specgan", model_dim=2, latent_dim=8),
+    "specgan1d": ModelConfig(architecture="specgan1d", num_bins=64, model_dim=2, latent_dim=8),
 }
 
 
@@ -60,14 +62,21 @@ def test_output_shapes_dtypes_and_range(name, rng):
     logits = discriminator(fake, training=True)
     assert tuple(logits.shape) == (2, 1)
     assert ops.convert_to_numpy(logits).dtype == np.float32
-    expected = {"dense": (8192, 1), "specgan": (64, 128, 1)}.get(name, None)
+    expected = {"dense": (8192, 1), "specgan": (64, 128, 1), "specgan1d": (64, 64, 1)}.get(name)
     expected = expected or (int(name.split("-")[1]), 1)
     assert config.sample_shape == expected
 
 
 @pytest.mark.parametrize(
     ("architecture", "conditioning"),
-    [("dense", "concat"), ("wavegan", "projection"), ("wavegan", "concat"), ("specgan", "projection")],
+    [
+        ("dense", "concat"),
+        ("wavegan", "projection"),
+        ("wavegan", "concat"),
+        ("specgan", "projection"),
+        ("specgan1d", "concat"),
+        ("specgan1d", "projection"),
+    ],
 )
 def test_conditional_outputs_differ_by_label(architecture, conditioning, rng):
     config = ModelConfig(
@@ -99,6 +108,8 @@ def test_config_rejects_impossible_lengths():
         ModelConfig(num_samples=5000)
     with pytest.raises(ValueError, match="divisible by 32"):
         ModelConfig(architecture="specgan", num_frames=60)
+    with pytest.raises(ValueError, match="divisible by 16"):
+        ModelConfig(architecture="specgan1d", num_frames=40)
     with pytest.raises(ValueError, match="architecture"):
         ModelConfig(architecture="melgan")
 
@@ -252,3 +263,14 @@ def test_layer_table_and_receptive_field():
     assert receptive_field(spec) == (125, 125)  # 1 + 4 * 31 per axis
     with pytest.raises(ValueError, match="no Conv1D/Conv2D"):
         receptive_field(build_discriminator(ModelConfig(architecture="dense", model_dim=2)))
+
+
+def test_specgan1d_convolves_time_with_the_bins_as_channels():
+    config = ModelConfig(architecture="specgan1d", num_bins=64, model_dim=4, latent_dim=8)
+    discriminator = build_discriminator(config)
+    # 4 strided layers of kernel 5 along time: 1 + 4 * (1 + 2 + 4 + 8) = 61 frames.
+    assert receptive_field(discriminator) == (61,)
+    first = discriminator.get_layer("conv1")
+    assert first.kernel.shape == (5, 64, 8)  # every bin of 5 frames feeds each filter
+    generator = build_generator(config)
+    assert generator.get_layer("to_bins").kernel.shape[-1] == 64

@@ -275,7 +275,7 @@ def test_config_round_trips_through_json_and_checks_its_values(tmp_path):
 
 def test_presets_quick_is_a_small_conditional_mel_gan_and_paper_follows_wavegan():
     quick, paper = training.PRESETS["quick"], training.PRESETS["paper"]
-    assert quick.model.architecture == "specgan" and quick.spectrogram == "mel"
+    assert quick.model.architecture == "specgan1d" and quick.spectrogram == "mel"
     assert quick.model.conditional and quick.ema_decay is not None
     assert (quick.model.num_frames, quick.model.num_bins) == (64, 64)
     assert paper.model.architecture == "wavegan" and paper.model.model_dim == 64
