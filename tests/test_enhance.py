@@ -75,6 +75,21 @@ def test_generator_and_pair_discriminator_shapes():
     assert "latent_z" in names
 
 
+@pytest.mark.parametrize("upsample", ["nearest", "linear"])
+def test_a_resize_decoder_has_the_same_shapes_and_no_transposed_convolution(upsample):
+    config = dataclasses.replace(TINY, upsample=upsample, residual=True)
+    generator = enhance.build_enhancer_generator(config)
+    assert generator.output_shape == (None, 256, 1)
+    kinds = {type(layer).__name__ for layer in generator.layers}
+    assert "Conv1DTranspose" not in kinds and "Conv1DTranspose" in {
+        type(layer).__name__ for layer in enhance.build_enhancer_generator(TINY).layers
+    }
+    # Same weights count as the transposed decoder (a kernel_size convolution per layer).
+    assert generator.count_params() == enhance.build_enhancer_generator(TINY).count_params()
+    with pytest.raises(ValueError, match="upsample must be one of"):
+        dataclasses.replace(TINY, upsample="cubic")
+
+
 @pytest.mark.backend
 def test_latent_z_is_random_in_training_and_zero_at_inference():
     layer = enhance.LatentNoise(3, seed=1)
@@ -234,15 +249,20 @@ def test_enhancement_explorer_selectors_change_the_audio_the_picture_and_the_sco
 
 
 def test_a_residual_generator_subtracts_its_noise_estimate():
-    """residual=True: output = noisy - tanh(last layer); a zeroed last layer is the identity."""
+    """residual=True: output = noisy - tanh(last layer), and the last layer starts at zero."""
     config = dataclasses.replace(TINY, residual=True)
     generator = enhance.build_enhancer_generator(config)
     noisy = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 256, 1)).astype(np.float32)
+    # Untrained, it is exactly the identity; the direct generator is not.
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(generator(noisy)), noisy)
+    direct = keras.ops.convert_to_numpy(enhance.build_enhancer_generator(TINY)(noisy))
+    assert np.max(np.abs(direct - noisy)) > 0.05
     last = generator.get_layer("dec3")
+    rng = np.random.default_rng(1)
+    last.set_weights([0.3 * rng.standard_normal(w.shape) for w in last.get_weights()])
     estimate = keras.Model(generator.input, generator.get_layer("dec_tanh").output)(noisy)
+    estimate = keras.ops.convert_to_numpy(estimate)
+    assert np.max(np.abs(estimate)) > 0.05
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(generator(noisy)), noisy - keras.ops.convert_to_numpy(estimate),
-        atol=1e-6,
+        keras.ops.convert_to_numpy(generator(noisy)), noisy - estimate, atol=1e-6
     )
-    last.set_weights([np.zeros_like(w) for w in last.get_weights()])
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(generator(noisy)), noisy, atol=1e-7)

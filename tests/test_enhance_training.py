@@ -30,6 +30,8 @@ TINY = enhance.EnhancerTrainConfig(
     num_eval_samples=2,
     g_learning_rate=1e-3,
     d_learning_rate=1e-3,
+    spectral_weight=1.0,
+    spectral_fft_sizes=(32, 64),
 )
 
 
@@ -58,6 +60,27 @@ def test_l1_loss_matches_a_hand_computed_value():
     assert float(ops.convert_to_numpy(enhance.l1_loss(clean, enhanced, weight=2.0))) == 0.5
 
 
+def test_spectral_loss_is_zero_for_a_match_and_the_log_gain_for_a_scaled_clip(rng):
+    audio = AudioConfig(num_samples=SAMPLES)
+    clean = _pairs(rng)[0][..., None]  # tones in white noise: no bin near the 1e-3 floor
+    def loss(enhanced, fft_sizes=(32, 64), **kwargs):
+        value = enhance.spectral_loss(clean, enhanced, audio, fft_sizes, **kwargs)
+        return float(ops.convert_to_numpy(value))
+
+    assert loss(clean) == pytest.approx(0.0, abs=1e-6)
+    # Halving the amplitude lowers every log-magnitude by log 2 (less a little for the floor).
+    assert loss(0.5 * clean) == pytest.approx(np.log(2.0), rel=0.02)
+    assert loss(0.5 * clean, fft_sizes=(64,), weight=3.0) == pytest.approx(
+        3.0 * np.log(2.0), rel=0.02
+    )
+    # Silence where the clean clip has sound costs far more than the same waveform L1 error
+    # spread as a faint hiss: the term weighs quiet bins like loud ones.
+    muted = clean * (np.arange(SAMPLES) < SAMPLES // 2)[None, :, None]
+    assert loss(muted) > 2.0
+    with pytest.raises(ValueError, match=r"\(128, 512\).*\(256 samples\)"):
+        loss(clean, fft_sizes=(128, 512))
+
+
 @pytest.fixture(scope="module")
 def whole_run(tmp_path_factory):
     """A 4-step run of TINY on _pairs(): (trainer, its folder, G and D weights before)."""
@@ -77,8 +100,9 @@ def test_a_few_steps_change_both_networks_and_write_a_checkpoint(whole_run):
     assert _changed(d_before, _numpy(trainer.gan.discriminator.trainable_variables)) == len(d_before)  # noqa: E501
     assert [row["step"] for row in history] == [1, 2, 3, 4]
     for row in history:
-        assert row["g_loss"] == pytest.approx(row["g_adversarial"] + row["l1"], rel=1e-5)
-        assert row["d_loss"] > 0 and row["l1"] > 0
+        terms = row["g_adversarial"] + row["l1"] + row["spectral"]
+        assert row["g_loss"] == pytest.approx(terms, rel=1e-5)
+        assert row["d_loss"] > 0 and row["l1"] > 0 and row["spectral"] > 0
     paths = training.checkpoint_paths(tmp_path)
     assert [p.name for p in paths] == ["ckpt-00000002.npz", "ckpt-00000004.npz"]
     with np.load(paths[-1]) as content:
@@ -133,7 +157,7 @@ def test_l1_only_never_updates_the_discriminator(tmp_path, rng):
     assert _changed(g_before, _numpy(trainer.gan.generator.trainable_variables)) == len(g_before)
     for row in history:
         assert row["d_loss"] == 0.0 and row["g_adversarial"] == 0.0
-        assert row["g_loss"] == pytest.approx(row["l1"], rel=1e-6)
+        assert row["g_loss"] == pytest.approx(row["l1"] + row["spectral"], rel=1e-6)
 
 
 def test_the_trainer_checks_its_data_and_config(tmp_path, rng):
@@ -145,7 +169,13 @@ def test_the_trainer_checks_its_data_and_config(tmp_path, rng):
     with pytest.raises(ValueError, match="NoisyDataset"):
         enhance.EnhancerTrainer(TINY, noisy, tmp_path / "c")
     with pytest.raises(ValueError, match="nothing to train"):
-        dataclasses.replace(TINY, adversarial_weight=0.0, l1_weight=0.0)
+        dataclasses.replace(TINY, adversarial_weight=0.0, l1_weight=0.0, spectral_weight=0.0)
+    with pytest.raises(ValueError, match="spectral_weight must be >= 0"):
+        dataclasses.replace(TINY, spectral_weight=-1.0)
+    with pytest.raises(ValueError, match=r"spectral_fft_sizes=\(32, 512\).*clip length \(256\)"):
+        dataclasses.replace(TINY, spectral_fft_sizes=(32, 512))
+    with pytest.raises(ValueError, match="g_learning_rate must be a positive number"):
+        dataclasses.replace(TINY, g_learning_rate=float("nan"))
     with pytest.raises(ValueError, match="num_samples=8192"):
         dataclasses.replace(TINY, audio=AudioConfig())
     with pytest.raises(ValueError, match="precision"):
@@ -153,8 +183,10 @@ def test_the_trainer_checks_its_data_and_config(tmp_path, rng):
     with pytest.raises(ValueError, match="no config.json"):
         enhance.load_enhancer_run(tmp_path / "missing")
     quick = enhance.ENHANCER_TRAIN_PRESETS["quick"]
-    assert quick.model == dataclasses.replace(enhance.ENHANCER_PRESETS["segan-cpu"], residual=True)
-    assert (quick.l1_weight, quick.adversarial_weight) == (100.0, 1.0)
+    assert quick.model == dataclasses.replace(
+        enhance.ENHANCER_PRESETS["segan-cpu"], residual=True, kernel_size=16
+    )
+    assert (quick.l1_weight, quick.adversarial_weight, quick.spectral_weight) == (100.0, 1.0, 10.0)
 
 
 def test_scores_tables_and_gains_on_held_out_pairs(rng):
