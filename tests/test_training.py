@@ -32,6 +32,9 @@ ARCHITECTURES = {
     "specgan": ModelConfig(
         architecture="specgan", num_frames=32, num_bins=64, model_dim=4, latent_dim=8
     ),
+    "specgan1d": ModelConfig(
+        architecture="specgan1d", num_frames=32, num_bins=64, model_dim=4, latent_dim=8
+    ),
 }
 LOSSES = ["minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp"]
 
