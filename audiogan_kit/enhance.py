@@ -48,10 +48,10 @@ from .models import _UPSAMPLE, _upsample_1d, load_model, save_model
 from .training import (
     GAN,
     Trainer,
-    _adam,
     _batch_indices,
     _check_batch_size,
     _check_optimizer_fields,
+    _compile_with_adam,
     dtype_policy,
     load_latest_checkpoint,
 )
@@ -953,10 +953,7 @@ def build_enhancement_gan(config: EnhancerTrainConfig) -> EnhancementGAN:
             spectral_fft_sizes=config.spectral_fft_sizes,
             audio=config.audio,
         )
-        gan.compile(
-            d_optimizer=_adam(config, config.d_learning_rate, "d"),
-            g_optimizer=_adam(config, config.g_learning_rate, "g"),
-        )
+        _compile_with_adam(gan, config)
     return gan
 
 

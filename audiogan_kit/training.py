@@ -628,6 +628,14 @@ def _adam(config: TrainConfig, learning_rate: float, name: str) -> keras.optimiz
     return keras.optimizers.LossScaleOptimizer(adam, name=f"{name}_loss_scale")
 
 
+def _compile_with_adam(gan: GAN, config: Any) -> None:
+    """Give ``gan`` its two Adam optimizers from ``config``'s learning rates and betas."""
+    gan.compile(
+        d_optimizer=_adam(config, config.d_learning_rate, "d"),
+        g_optimizer=_adam(config, config.g_learning_rate, "g"),
+    )
+
+
 def build_gan(config: TrainConfig, devices: int | None = None) -> GAN:
     """A compiled :class:`GAN` for ``config``: fresh weights seeded by ``config.seed``.
 
@@ -658,10 +666,7 @@ def build_gan(config: TrainConfig, devices: int | None = None) -> GAN:
             ema_decay=config.ema_decay,
             seed=config.seed,
         )
-        gan.compile(
-            d_optimizer=_adam(config, config.d_learning_rate, "d"),
-            g_optimizer=_adam(config, config.g_learning_rate, "g"),
-        )
+        _compile_with_adam(gan, config)
     gan.parallel = parallel
     return gan
 
