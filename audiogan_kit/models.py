@@ -240,6 +240,15 @@ def _sn(config: ModelConfig, layer: layers.Layer) -> layers.Layer:
     return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
 
 
+def _project(config: ModelConfig, inputs, shape: tuple[int, ...]) -> keras.KerasTensor:
+    """Every generator's stem: noise (+ label) -> dense -> ``[batch, *shape]`` -> (BN) -> ReLU."""
+    x = _noise_and_label(config, inputs)
+    x = layers.Dense(math.prod(shape), name="project")(x)
+    x = layers.Reshape(shape, name="project_reshape")(x)
+    x = _maybe_batch_norm(config, x, "project")
+    return layers.ReLU(name="project_relu")(x)
+
+
 def _upsample_1d(config: ModelConfig, x, filters: int, stride: int, name: str):
     if config.upsample == "transpose":
         return layers.Conv1DTranspose(
@@ -300,12 +309,7 @@ def _dense_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
 
 def _wavegan_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
     d = config.model_dim
-    start = config.num_samples // 4**_NUM_STAGES
-    x = _noise_and_label(config, inputs)
-    x = layers.Dense(start * 16 * d, name="project")(x)
-    x = layers.Reshape((start, 16 * d), name="project_reshape")(x)
-    x = _maybe_batch_norm(config, x, "project")
-    x = layers.ReLU(name="project_relu")(x)
+    x = _project(config, inputs, (config.num_samples // 4**_NUM_STAGES, 16 * d))
     channels = [8 * d, 4 * d, 2 * d, d, 1]
     for i, filters in enumerate(channels, start=1):
         x = _upsample_1d(config, x, filters, 4, name=f"upconv{i}")
@@ -317,12 +321,7 @@ def _wavegan_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
 
 def _specgan_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
     d = config.model_dim
-    frames, bins = config.num_frames // 32, config.num_bins // 32
-    x = _noise_and_label(config, inputs)
-    x = layers.Dense(frames * bins * 16 * d, name="project")(x)
-    x = layers.Reshape((frames, bins, 16 * d), name="project_reshape")(x)
-    x = _maybe_batch_norm(config, x, "project")
-    x = layers.ReLU(name="project_relu")(x)
+    x = _project(config, inputs, (config.num_frames // 32, config.num_bins // 32, 16 * d))
     channels = [8 * d, 4 * d, 2 * d, d, 1]
     for i, filters in enumerate(channels, start=1):
         x = _upsample_2d(config, x, filters, 2, name=f"upconv{i}")
@@ -334,12 +333,7 @@ def _specgan_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
 
 def _specgan1d_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
     d = config.model_dim
-    frames = config.num_frames // 2**_NUM_STAGES_1D
-    x = _noise_and_label(config, inputs)
-    x = layers.Dense(frames * 16 * d, name="project")(x)
-    x = layers.Reshape((frames, 16 * d), name="project_reshape")(x)
-    x = _maybe_batch_norm(config, x, "project")
-    x = layers.ReLU(name="project_relu")(x)
+    x = _project(config, inputs, (config.num_frames // 2**_NUM_STAGES_1D, 16 * d))
     for i, filters in enumerate([8 * d, 4 * d, 2 * d], start=1):
         x = _upsample_1d(config, x, filters, 2, name=f"upconv{i}")
         x = _maybe_batch_norm(config, x, f"upconv{i}")

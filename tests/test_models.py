@@ -247,7 +247,7 @@ def test_presets_are_valid_configs():
 
 
 def test_layer_table_and_receptive_field():
-    from audiogan_kit.models import layer_table, receptive_field
+    from audiogan_kit.models import layer_table
 
     config = ModelConfig(num_samples=4096, model_dim=2, spectral_norm=True)
     discriminator = build_discriminator(config)
