@@ -1,21 +1,30 @@
 """audiogan-kit: GANs on audio, taught in the notebooks under notebooks/.
 
-Modules, by responsibility (each readable top to bottom):
+Packages and modules, by responsibility (each file readable top to bottom):
 
-- ``config``   frozen configuration dataclasses, saved with every artefact
-- ``data``     FSDD (found or downloaded, verified), any folder of audio, splits, pipelines
-- ``features`` STFT, log-magnitude and log-mel features (in the model graph too), Griffin-Lim
-- ``layers``   custom Keras layers: phase shuffle, label channels
-- ``models``   dense baseline, WaveGAN and SpecGAN generators and discriminators
-- ``losses``   the adversarial losses and gradient penalties
-- ``backend``  the few lines that differ between the TensorFlow and JAX backends
-- ``metrics``  a digit judge, Inception score, Fréchet distance, diversity, memorisation;
-               PESQ, STOI, SI-SDR and segmental SNR for enhancement
-- ``enhance``  classical baselines (spectral subtraction, Wiener), SEGAN models, ``enhance()``
-- ``widgets``  players, spectrogram comparisons and browsers for notebooks
-- ``cli``      the ``audiogan`` command
+- ``config``     :class:`AudioConfig`, the :class:`~audiogan_kit.config.Config` JSON round
+                 trip of every config, the shared optimisation fields
+- ``arrays``     the one array contract: a clip, a batch, a pair, spectrograms
+- ``io``         atomic writes and file digests
+- ``backend/``   the few lines that differ between TensorFlow and JAX: gradients, compiled
+                 steps, devices and data parallelism
+- ``data/``      FSDD (pinned, verified), any folder of audio, decoding, datasets, the cache,
+                 noise and noisy pairs
+- ``features/``  STFT and log-mel in the model graph, SpecGAN statistics, back to audio
+- ``layers``     every custom Keras layer of the kit
+- ``models/``    GAN architectures (a registry), SEGAN's enhancer, the judge network
+- ``losses``     adversarial losses, penalties, reconstruction losses
+- ``training/``  configs and presets, the two-player models (GAN, EnhancementGAN), the
+                 trainer, checkpoints, runs
+- ``callbacks``  the callback protocol, progress bar, TensorBoard
+- ``metrics/``   the judge, Inception score, Fréchet distance, diversity, memorisation,
+                 references; speech quality (PESQ, STOI, SI-SDR)
+- ``enhance/``   classical baselines, enhancing any clip, scoring enhancers
+- ``plots/``     every matplotlib figure (no ipywidgets)
+- ``widgets/``   players, browsers, dashboards and explorers for the notebooks
+- ``cli``        the ``audiogan`` command
 
-Submodules are imported on use, so ``import audiogan_kit`` stays light (no TensorFlow).
+Subpackages are imported on use, so ``import audiogan_kit`` stays light (no TensorFlow).
 """
 
 import os

@@ -1,11 +1,13 @@
-"""Monitoring callbacks for :func:`audiogan_kit.training.train`: progress bar and TensorBoard.
+"""Callbacks of a training run: the protocol, a progress bar and TensorBoard.
 
 Introduced in notebooks/04_training.ipynb.
 
-Each callback reads what the trainer hands it (the history rows, the evaluation samples made
-from the run's fixed noise) and writes it somewhere a person can look: a tqdm bar in a
-terminal, TensorBoard event files in ``RUN_DIR/tensorboard`` (open with
-``tensorboard --logdir RUN_DIR``). The notebook dashboard is in :mod:`audiogan_kit.widgets`.
+A :class:`~audiogan_kit.training.Trainer` calls every callback it was given at fixed points
+of a run (:class:`TrainCallback`). Each callback reads what the trainer hands it (the history
+rows, the evaluation samples made from the run's fixed noise) and writes it somewhere a person
+can look: a tqdm bar in a terminal, TensorBoard event files in ``RUN_DIR/tensorboard`` (open
+with ``tensorboard --logdir RUN_DIR``). The notebook dashboards in
+:mod:`audiogan_kit.widgets` are callbacks too.
 """
 
 from __future__ import annotations
@@ -15,9 +17,38 @@ from typing import Any
 
 import numpy as np
 
-from .training import TrainCallback, Trainer
+__all__ = [
+    "ProgressBar",
+    "TensorBoardLogger",
+    "TrainCallback",
+    "spectrogram_images",
+    "tensorboard_available",
+]
 
-__all__ = ["ProgressBar", "TensorBoardLogger", "spectrogram_images", "tensorboard_available"]
+
+class TrainCallback:
+    """Hooks into a training run; subclass and override what you need (all do nothing).
+
+    ``trainer`` is the running :class:`~audiogan_kit.training.Trainer`: its ``gan``,
+    ``config``, ``run_dir``, ``step``, ``history``, ``sampler`` (its ``labels``), ``stop()``
+    and ``stop_requested``. ``logs`` holds one step's numbers as floats; ``row`` a history
+    row (means over ``log_every`` steps); ``samples`` the generated examples and ``audio``
+    float32 [n, samples] of the evaluation samples.
+    """
+
+    def on_train_begin(self, trainer: Any) -> None: ...
+
+    def on_step_end(self, trainer: Any, step: int, logs: dict[str, float]) -> None: ...
+
+    def on_log(self, trainer: Any, row: dict[str, float]) -> None: ...
+
+    def on_samples(
+        self, trainer: Any, step: int, samples: np.ndarray, audio: np.ndarray
+    ) -> None: ...
+
+    def on_checkpoint(self, trainer: Any, step: int, path: Path) -> None: ...
+
+    def on_train_end(self, trainer: Any) -> None: ...
 
 
 def tensorboard_available() -> bool:
@@ -30,18 +61,18 @@ def tensorboard_available() -> bool:
 class ProgressBar(TrainCallback):
     """A tqdm progress bar with the latest losses (steps per second come with tqdm)."""
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: Any) -> None:
         from tqdm.auto import tqdm
 
         self.bar = tqdm(total=trainer.config.num_steps, initial=trainer.step, unit="step")
 
-    def on_step_end(self, trainer: Trainer, step: int, logs: dict[str, float]) -> None:
+    def on_step_end(self, trainer: Any, step: int, logs: dict[str, float]) -> None:
         self.bar.update(1)
 
-    def on_log(self, trainer: Trainer, row: dict[str, float]) -> None:
+    def on_log(self, trainer: Any, row: dict[str, float]) -> None:
         self.bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}")
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: Any) -> None:
         self.bar.close()
 
 
@@ -69,7 +100,8 @@ def spectrogram_images(audio: np.ndarray, config: Any, db_range: float = 80.0) -
 class TensorBoardLogger(TrainCallback):
     """TensorBoard scalars (every history row), audio and spectrogram images (every sample set).
 
-    Scalars: ``d_loss``, ``g_loss``, ``penalty``, ``d_real`` / ``d_fake`` (mean D(x) and
+    Scalars: every number of the history rows, e.g. ``d_loss``, ``g_loss``, ``penalty`` (a
+    GAN), ``l1`` (an enhancer), ``d_real`` / ``d_fake`` (mean D(x) and
     D(G(z)) logits), ``d_grad_norm``, ``g_grad_norm``, ``steps_per_s``. Audio: the fixed-noise
     samples (``tf.summary.audio``, at the run's sample rate). Images: their mel spectrograms.
     Uses ``tf.summary`` under either Keras backend (TensorFlow is a dependency of the kit).
@@ -87,13 +119,13 @@ class TensorBoardLogger(TrainCallback):
         self.log_dir = None if log_dir is None else Path(log_dir)
         self.writer = None
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: Any) -> None:
         import tensorflow as tf
 
         folder = self.log_dir or trainer.run_dir / "tensorboard"
         self.writer = tf.summary.create_file_writer(str(folder))
 
-    def on_log(self, trainer: Trainer, row: dict[str, float]) -> None:
+    def on_log(self, trainer: Any, row: dict[str, float]) -> None:
         import tensorflow as tf
 
         with self.writer.as_default(step=int(row["step"])):
@@ -101,7 +133,9 @@ class TensorBoardLogger(TrainCallback):
                 if key != "step":
                     tf.summary.scalar(key, value)
 
-    def on_samples(self, trainer: Trainer, step: int, samples: np.ndarray, audio: np.ndarray) -> None:  # noqa: E501
+    def on_samples(
+        self, trainer: Any, step: int, samples: np.ndarray, audio: np.ndarray
+    ) -> None:
         import tensorflow as tf
 
         config = trainer.config.audio
@@ -113,7 +147,7 @@ class TensorBoardLogger(TrainCallback):
                 "mel_spectrograms", spectrogram_images(audio, config), max_outputs=len(audio)
             )
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: Any) -> None:
         if self.writer is not None:
             self.writer.flush()
             self.writer.close()

@@ -25,7 +25,9 @@ from .config import AudioConfig
 def _existing_folder(value: str) -> Path:
     path = Path(value).expanduser()
     if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{value!r} is not a folder (give the FSDD folder that holds recordings/)")
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a folder (give the FSDD folder that holds recordings/)"
+        )
     return path
 
 
@@ -35,7 +37,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # headless: no display needed
 
-    from . import data, widgets
+    from . import data, plots
 
     config = AudioConfig()
     dataset = data.load_fsdd(args.data, config, split="test", progress=not args.quiet)
@@ -50,8 +52,8 @@ def _demo(args: argparse.Namespace) -> int:
     ]
     for digit, clip in enumerate(clips):
         data.save_wav(out / f"digit_{digit}.wav", clip, config.sample_rate)
-    figure = widgets.spectrogram_figure(clips, titles, config, columns=5)
-    (out / "spectrograms.png").write_bytes(widgets.figure_to_png(figure, dpi=80))
+    figure = plots.spectrogram_figure(clips, titles, config, columns=5)
+    (out / "spectrograms.png").write_bytes(plots.figure_to_png(figure, dpi=80))
     print(f"wrote 10 clips (digit_0.wav ... digit_9.wav) and spectrograms.png to {out}")
     return 0
 
@@ -107,7 +109,7 @@ def _train_config(args: argparse.Namespace, parser: argparse.ArgumentParser):
     """The run's TrainConfig from the preset (or the saved run) and the options."""
     import dataclasses
 
-    from .training import PRESETS, TrainConfig
+    from .training import TRAIN_PRESETS, TrainConfig
 
     saved = args.out / "config.json"
     changed = {
@@ -117,15 +119,17 @@ def _train_config(args: argparse.Namespace, parser: argparse.ArgumentParser):
     }
     if saved.is_file():
         if changed:
+            flags = sorted("--" + k.replace("_", "-") for k in changed)
             parser.error(
                 f"{args.out} holds a run (config.json): it resumes with its saved settings, "
-                f"so only --steps may be given; drop {sorted('--' + k.replace('_', '-') for k in changed)} "  # noqa: E501
-                "or choose a new --out folder"
+                f"so only --steps may be given; drop {flags} or choose a new --out folder"
             )
         config = TrainConfig.load(saved)
     else:
-        config = PRESETS[args.preset]
-        values = {field: changed[name] for name, field in _TRAIN_OVERRIDES.items() if name in changed}
+        config = TRAIN_PRESETS[args.preset]
+        values = {
+            field: changed[name] for name, field in _TRAIN_OVERRIDES.items() if name in changed
+        }
         if "lr" in changed:
             values.update(g_learning_rate=args.lr, d_learning_rate=args.lr)
         if "ema_decay" in changed:
@@ -159,8 +163,10 @@ def _train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     trainer = training.train(config, dataset, args.out, callbacks=callbacks, log=log)
     minutes = (time.perf_counter() - start) / 60
-    print(f"trained {args.out} to step {trainer.step} in {minutes:.1f} min; "
-          f"generate with: audiogan generate {args.out} --digit 7 -n 10 --out DIR")
+    print(
+        f"trained {args.out} to step {trainer.step} in {minutes:.1f} min; "
+        f"generate with: audiogan generate {args.out} --digit 7 -n 10 --out DIR"
+    )
     return 0
 
 
@@ -184,6 +190,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``audiogan`` argument parser; choices come from the kit's registries."""
+    from .losses import LOSSES
+    from .training import TRAIN_PRESETS
+
     parser = argparse.ArgumentParser(
         prog="audiogan",
         description="audiogan-kit: GANs on spoken-digit audio. See the notebooks for the tutorial.",
@@ -196,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load FSDD (found or downloaded), then write digit_0.wav ... digit_9.wav "
         "(8 kHz, 16-bit) and spectrograms.png into --out.",
     )
-    demo.add_argument("--out", required=True, type=Path, help="folder to write into (created if missing)")
+    demo.add_argument(
+        "--out", required=True, type=Path, help="folder to write into (created if missing)"
+    )
     demo.add_argument(
         "--data",
         type=_existing_folder,
@@ -217,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, type=Path, help="run folder (created if missing)")
     train.add_argument(
         "--preset",
-        choices=["quick", "paper"],
+        choices=sorted(TRAIN_PRESETS),
         default="quick",
         help="quick: small conditional mel-spectrogram GAN, about 10 min on a laptop CPU; "
         "paper: WaveGAN with the paper's hyperparameters, for a GPU (default: quick)",
@@ -230,18 +242,23 @@ def build_parser() -> argparse.ArgumentParser:
         "else download",
     )
     train.add_argument(
-        "--split", choices=["train", "all"], default="train",
+        "--split",
+        choices=["train", "all"],
+        default="train",
         help="train on the official training split (takes 5-49, default) or on all clips",
     )
     train.add_argument("--steps", type=_positive_int, help="generator steps to train to (total)")
     train.add_argument("--batch-size", type=_positive_int, help="examples per batch")
     train.add_argument(
-        "--loss", choices=["minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp"],
-        help="adversarial loss",
+        "--loss", choices=list(LOSSES), help="adversarial loss"
     )
-    train.add_argument("--n-critic", type=_positive_int, help="discriminator steps per generator step")
+    train.add_argument(
+        "--n-critic", type=_positive_int, help="discriminator steps per generator step"
+    )
     train.add_argument("--lr", type=_positive_float, help="Adam learning rate of both networks")
-    train.add_argument("--model-dim", type=_positive_int, help="width multiplier d of both networks")
+    train.add_argument(
+        "--model-dim", type=_positive_int, help="width multiplier d of both networks"
+    )
     train.add_argument(
         "--ema-decay", type=float, help="EMA decay of the generator weights in (0, 1); 0 = off"
     )
@@ -257,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load the newest good checkpoint of RUN_DIR (its EMA generator when it has "
         "one) and write -n clips as 16-bit wav files at the run's sample rate into --out.",
     )
-    generate.add_argument("run_dir", type=_run_folder, metavar="RUN_DIR", help="a training run folder")
+    generate.add_argument(
+        "run_dir", type=_run_folder, metavar="RUN_DIR", help="a training run folder"
+    )
     generate.add_argument("--digit", type=_digit, help="the digit 0-9 to say (conditional runs)")
     generate.add_argument("-n", type=_positive_int, default=10, help="number of clips (default 10)")
     generate.add_argument("--out", required=True, type=Path, help="folder for the wav files")

@@ -1,11 +1,17 @@
-"""Custom Keras layers used by the GAN architectures in :mod:`audiogan_kit.models`.
+"""Every custom Keras layer of the kit, registered in one place.
 
 Introduced in notebooks/02_models.ipynb.
 
+- :class:`PhaseShuffle` (WaveGAN's discriminator) and :class:`LabelChannels` (concatenation
+  conditioning) for the GANs of :mod:`audiogan_kit.models.gan`;
+- :class:`LatentNoise`, SEGAN's latent z (:mod:`audiogan_kit.models.segan`);
+- :class:`LogMelFeatures`, the kit's log-mel features as a layer, so that a classifier
+  (:mod:`audiogan_kit.models.judge`) takes raw audio.
+
 Written with ``keras.ops`` and ``keras.random`` only, so they run under the TensorFlow and
 JAX backends, and registered with Keras (package ``"audiogan_kit"``) so that a ``.keras``
-file that contains them loads with ``safe_mode=True`` once :mod:`audiogan_kit.models` (or this
-module) is imported. Axis convention: channels last, time before channels
+file that contains them loads with ``safe_mode=True`` once this module is imported (importing
+:mod:`audiogan_kit.models` does). Axis convention: channels last, time before channels
 (``[batch, samples, channels]``; ``[batch, frames, bins, channels]``).
 """
 
@@ -16,7 +22,9 @@ from typing import Any
 import keras
 from keras import layers, ops
 
-__all__ = ["LabelChannels", "PhaseShuffle"]
+from .config import DEFAULT_CONFIG, AudioConfig, from_dict, to_dict
+
+__all__ = ["LabelChannels", "LatentNoise", "LogMelFeatures", "PhaseShuffle"]
 
 
 @keras.saving.register_keras_serializable(package="audiogan_kit")
@@ -120,3 +128,79 @@ class LabelChannels(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes}
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class LatentNoise(layers.Layer):
+    """Concatenate SEGAN's latent z, ``channels`` standard-normal channels, to the input.
+
+    In ``training=True`` calls z is drawn afresh (its own ``keras.random.SeedGenerator``);
+    at inference it is 0, the mean of z, unless ``sample_at_inference``, so that enhancing a
+    clip is deterministic. (SEGAN samples z at test time too; its authors and later work
+    found the generator learns to largely ignore it.)
+
+    Input: float ``[batch, steps, features]``. Output: ``[batch, steps, features + channels]``.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        seed: int | None = None,
+        sample_at_inference: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if channels < 1:
+            raise ValueError(f"LatentNoise needs channels >= 1, got {channels}.")
+        self.channels = int(channels)
+        self.seed = seed
+        self.sample_at_inference = bool(sample_at_inference)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=False):
+        shape = (ops.shape(inputs)[0], inputs.shape[1], self.channels)
+        if training or self.sample_at_inference:
+            z = keras.random.normal(shape, seed=self.seed_generator, dtype=inputs.dtype)
+        else:
+            z = ops.zeros(shape, dtype=inputs.dtype)
+        return ops.concatenate([inputs, z], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], input_shape[-1] + self.channels)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "channels": self.channels,
+            "seed": self.seed,
+            "sample_at_inference": self.sample_at_inference,
+        }
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class LogMelFeatures(layers.Layer):
+    """:func:`audiogan_kit.features.log_mel` as a layer, so a classifier takes raw audio.
+
+    Input: float32 ``[batch, num_samples]`` in [-1, 1]. Output: float32
+    ``[batch, num_frames, n_mels]``, natural-log mel magnitudes (about -11.5 on silence).
+
+    Args:
+        audio_config: the :class:`AudioConfig` (or its :func:`~audiogan_kit.config.to_dict`).
+    """
+
+    def __init__(self, audio_config: AudioConfig | dict = DEFAULT_CONFIG, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(audio_config, dict):
+            audio_config = from_dict(AudioConfig, audio_config)
+        self.audio_config = audio_config
+
+    def call(self, inputs):
+        from .features import log_mel
+
+        return log_mel(inputs, self.audio_config)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.audio_config.num_frames, self.audio_config.n_mels)
+
+    def get_config(self):
+        return {**super().get_config(), "audio_config": to_dict(self.audio_config)}

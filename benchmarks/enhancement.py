@@ -61,8 +61,9 @@ def main(
     from _common import environment
 
     from audiogan_kit import enhance
+    from audiogan_kit import training as enhance_training
 
-    steps = enhance.ENHANCER_TRAIN_PRESETS["quick"].num_steps if steps is None else steps
+    steps = enhance_training.ENHANCER_TRAIN_PRESETS["quick"].num_steps if steps is None else steps
     from audiogan_kit.data import fsdd_path, load_fsdd, make_noisy_split
 
     try:
@@ -70,7 +71,7 @@ def main(
         train, test = make_noisy_split(dataset, snrs=SNRS, seed=seed)
         test = enhance.pick_per_condition(test, clips)
         base = dataclasses.replace(
-            enhance.ENHANCER_TRAIN_PRESETS["quick"], num_steps=steps, seed=seed,
+            enhance_training.ENHANCER_TRAIN_PRESETS["quick"], num_steps=steps, seed=seed,
             checkpoint_every=max(steps, 1), sample_every=0,
         )
         configs = {"l1_only": dataclasses.replace(base, adversarial_weight=0.0), "segan": base}
@@ -81,7 +82,7 @@ def main(
         training = {}
         for name, config in configs.items():
             start = time.perf_counter()
-            trainer = enhance.train_enhancer(
+            trainer = enhance_training.train_enhancer(
                 config, train, Path(runs) / name, callbacks=[_time_budget(minutes)],
                 log=lambda _: None, eval_dataset=test,
             )
@@ -115,7 +116,10 @@ def main(
         )
 
         def rounded(rows):
-            return [{k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()} for row in rows]  # noqa: E501
+            return [
+                {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}
+                for row in rows
+            ]
 
         results = {
             "summary": summary,
@@ -171,5 +175,7 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     arguments = parser.parse_args()
-    result = main(arguments.steps, arguments.minutes, arguments.clips, arguments.out, arguments.seed)
+    result = main(
+        arguments.steps, arguments.minutes, arguments.clips, arguments.out, arguments.seed
+    )
     print(json.dumps(result["summary"], indent=2))

@@ -68,11 +68,11 @@ def main(all_speakers: bool = False) -> dict:
         if all_speakers:
             for speaker in sorted(set(dataset.speakers.tolist()) - set(speakers)):
                 others, held_out = dataset.speaker_split(speaker)
-                model, _ = metrics._fit(others, config, False, speaker)
+                model, _ = metrics.fit_judge(others, config, False, speaker)
                 speakers[speaker] = metrics.Judge(model, dataset.config, config).accuracy(held_out)
 
         results = {
-            "judge_config": metrics._judge_config_dict(config),
+            "judge_config": config.to_dict(),
             "audio_config": to_dict(dataset.config),
             "official_test_accuracy": judge.info["official_test_accuracy"],
             "official_test_per_digit_accuracy": scores.to_dict()["per_class"],

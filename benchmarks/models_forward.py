@@ -86,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, config in CASES:
         results[name] = time_forward(config, args.batch_size, args.repeats)
         row = results[name]
-        print(f"{name:24s} {row['parameters']:>12,d} parameters  {row['median_s']:8.3f} s / batch", flush=True)
+        print(
+            f"{name:24s} {row['parameters']:>12,d} parameters  {row['median_s']:8.3f} s / batch",
+            flush=True,
+        )
 
     report = {
         "benchmark": "generator forward pass on CPU",

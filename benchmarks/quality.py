@@ -3,7 +3,7 @@
 Run: ``AUDIOGAN_DATA=../shared/data/fsdd .venv/bin/python benchmarks/quality.py``
 (``make benchmarks`` sets AUDIOGAN_DATA). Writes benchmarks/results/quality.json.
 
-Trains ``PRESETS["quick"]`` (whatever it is when the script runs; only ``seed`` and
+Trains ``TRAIN_PRESETS["quick"]`` (whatever it is when the script runs; only ``seed`` and
 ``num_steps`` are replaced, so that the wall clock, not the step count, ends the run) on the
 official FSDD training split, in a temporary run folder. A training callback watches the
 training wall clock (from the start of the loop: the first step's tracing, checkpoints and the
@@ -77,17 +77,20 @@ def parse_points(text: str, minutes: float) -> list[float]:
 
 def timed_config(preset: str, seed: int) -> training.TrainConfig:
     """The preset with ``seed`` and a step count so large that only the wall clock ends it."""
-    if preset not in training.PRESETS:
-        raise ValueError(f"--preset must be one of {sorted(training.PRESETS)}, got {preset!r}.")
-    return dataclasses.replace(training.PRESETS[preset], seed=seed, num_steps=10**9)
+    if preset not in training.TRAIN_PRESETS:
+        choices = sorted(training.TRAIN_PRESETS)
+        raise ValueError(f"--preset must be one of {choices}, got {preset!r}.")
+    return dataclasses.replace(training.TRAIN_PRESETS[preset], seed=seed, num_steps=10**9)
 
 
-def generate_per_digit(run: Any, per_class: int = PER_CLASS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:  # noqa: E501
+def generate_per_digit(
+    run: Any, per_class: int = PER_CLASS, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``per_class`` clips of each digit from a run's EMA generator and seeded noise.
 
     Args:
-        run: a :class:`~audiogan_kit.training.Trainer` (or a ``load_run`` generator): its
-            ``gan``, ``config`` and spectrogram ``stats``.
+        run: a :class:`~audiogan_kit.training.Trainer` (its ``sampler.stats``) or a
+            ``load_run`` generator (its ``stats``): its ``gan`` and ``config``.
 
     Returns:
         (audio float32 [10 * per_class, num_samples] in [-1, 1], intended digits int64
@@ -99,7 +102,8 @@ def generate_per_digit(run: Any, per_class: int = PER_CLASS, seed: int = 0) -> t
     labels = np.repeat(np.arange(classes), per_class)
     noise = np.random.default_rng(seed).standard_normal((labels.size, model.latent_dim))
     made = run.gan.generate(noise.astype(np.float32), labels, use_ema=True)
-    return training.examples_to_audio(made, run.config, run.stats), labels
+    stats = run.stats if hasattr(run, "stats") else run.sampler.stats
+    return training.examples_to_audio(made, run.config, stats), labels
 
 
 def score_point(
@@ -226,7 +230,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="training wall clock budget")
     parser.add_argument("--points", default="1,2,5,10", help="minutes at which to score")
-    parser.add_argument("--preset", default="quick", help="a key of training.PRESETS")
+    parser.add_argument("--preset", default="quick", help="a key of training.TRAIN_PRESETS")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON path")
     parser.add_argument("--seed", type=int, default=0, help="training seed and scoring noise")
     args = parser.parse_args(argv)

@@ -45,9 +45,10 @@ def measure(preset: str, variant: str, steps: int) -> dict:
     import keras
     import numpy as np
 
-    from audiogan_kit import training
+    from audiogan_kit import backend, training
 
-    config = training.PRESETS[preset]
+    config = training.TRAIN_PRESETS[preset]
+    keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(0)
     shape = config.model.sample_shape
     batch, n_critic = config.batch_size, config.n_critic
@@ -57,7 +58,8 @@ def measure(preset: str, variant: str, steps: int) -> dict:
     if variant == "seed-loop":
         gan = training.build_gan(config)
         generator, discriminator = gan.generator, gan.discriminator
-        discriminator.compile(optimizer=keras.optimizers.Adam(1e-4, 0.5, 0.9), loss=keras.losses.BinaryCrossentropy(from_logits=True))  # noqa: E501
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        discriminator.compile(optimizer=keras.optimizers.Adam(1e-4, 0.5, 0.9), loss=bce)
         discriminator.trainable = False
         cond = config.model.conditional
         noise_in = keras.Input((config.model.latent_dim,))
@@ -65,7 +67,7 @@ def measure(preset: str, variant: str, steps: int) -> dict:
         fake = generator([noise_in, label_in] if cond else noise_in)
         score = discriminator([fake, label_in] if cond else fake)
         stacked = keras.Model([noise_in, label_in] if cond else noise_in, score)
-        stacked.compile(optimizer=keras.optimizers.Adam(1e-4, 0.5, 0.9), loss=keras.losses.BinaryCrossentropy(from_logits=True))  # noqa: E501
+        stacked.compile(optimizer=keras.optimizers.Adam(1e-4, 0.5, 0.9), loss=bce)
         ones, zeros = np.ones((batch, 1), "float32"), np.zeros((batch, 1), "float32")
 
         def step():
@@ -88,7 +90,9 @@ def measure(preset: str, variant: str, steps: int) -> dict:
         if variant == "tensorflow-eager":
             fn = gan.train_step
         else:
-            fn = training.compile_step(gan.train_step, gan.all_state(), jit_compile=config.jit_compile)  # noqa: E501
+            fn = backend.compile_step(
+                gan.train_step, gan.all_state(), jit_compile=config.jit_compile
+            )
 
         def step():
             out = fn((real, labels))

@@ -33,7 +33,98 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
 
-def tone(frequency_hz: float, duration_s: float, sample_rate: int, amplitude: float = 0.5) -> np.ndarray:
+def tone(
+    frequency_hz: float, duration_s: float, sample_rate: int, amplitude: float = 0.5
+) -> np.ndarray:
     """A float32 sine tone, shape [samples]."""
     t = np.arange(int(round(duration_s * sample_rate))) / sample_rate
     return (amplitude * np.sin(2 * np.pi * frequency_hz * t)).astype(np.float32)
+
+
+# --- tiny GANs for the training tests (test_training, test_precision, subprocess scripts) ----
+
+
+def tiny_train_config(architecture: str = "dense", **changes):
+    """A TrainConfig small enough for a CPU test: model_dim 4, batch 4, 4,096-sample clips.
+
+    SpecGANs work on 32 frames x 64 mel bands; every model is conditional on 10 digits.
+    """
+    import dataclasses
+
+    from audiogan_kit import training
+    from audiogan_kit.config import AudioConfig
+    from audiogan_kit.models import ModelConfig
+
+    models = {
+        "dense": ModelConfig(architecture="dense", num_samples=4096, model_dim=4, latent_dim=8),
+        "wavegan": ModelConfig(num_samples=4096, model_dim=4, latent_dim=8),
+        "specgan": ModelConfig(
+            architecture="specgan", num_frames=32, num_bins=64, model_dim=4, latent_dim=8
+        ),
+        "specgan1d": ModelConfig(
+            architecture="specgan1d", num_frames=32, num_bins=64, model_dim=4, latent_dim=8
+        ),
+    }
+    model = dataclasses.replace(models[architecture], num_classes=10, label_dim=4)
+    values = dict(
+        model=model,
+        audio=AudioConfig(num_samples=4096),
+        spectrogram="mel",
+        loss="hinge",
+        n_critic=2,
+        batch_size=4,
+        num_steps=4,
+        checkpoint_every=2,
+        keep_checkpoints=2,
+        sample_every=0,
+        log_every=1,
+        num_eval_samples=2,
+        griffin_lim_iters=2,
+        ema_decay=0.9,
+    )
+    values.update(changes)
+    return training.TrainConfig(**values)
+
+
+TINY_ARCHITECTURES = ("dense", "wavegan", "specgan", "specgan1d")
+
+
+def noise_bursts(rng: np.random.Generator, n: int = 16, num_samples: int = 4096):
+    """Noise bursts of different loudness per label: (float32 [n, samples], labels int [n])."""
+    labels = np.arange(n) % 10
+    audio = rng.standard_normal((n, num_samples)) * (0.05 + 0.05 * labels[:, None])
+    return np.clip(audio, -1, 1).astype(np.float32), labels
+
+
+def numpy_values(variables) -> list[np.ndarray]:
+    """Copies of Keras variables' values as NumPy arrays (to compare before and after)."""
+    from keras import ops
+
+    return [np.array(ops.convert_to_numpy(v.value)) for v in variables]
+
+
+# --- widget tests (test_widgets, test_eval_widgets) -------------------------------------------
+
+#: How far a clip read back from a player's wav may be from the clip: ``wav_bytes`` writes
+#: ``round(x * 32767)`` and soundfile reads back ``x / 32768``.
+PCM_TOLERANCE = 2 / 32768
+
+
+def decode_wav(wav: bytes) -> tuple[np.ndarray, int]:
+    """A player's wav bytes as (float32 [samples], sample rate in Hz)."""
+    import io
+
+    import soundfile
+
+    audio, rate = soundfile.read(io.BytesIO(bytes(wav)), dtype="float32")
+    return audio, rate
+
+
+@pytest.fixture
+def no_figure_left_open():
+    """Fail a test that leaves a matplotlib figure open (apply with ``usefixtures``)."""
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    yield
+    assert plt.get_fignums() == [], "a figure was left open"

@@ -22,11 +22,15 @@ def test_train_then_resume_then_generate_wav_files(tmp_path, fsdd_path, capsys):
     config = training.TrainConfig.load(run / "config.json")
     assert config.model.model_dim == 2 and config.batch_size == 4 and config.num_steps == 2
     assert config.model.architecture == "specgan1d" and config.spectrogram == "mel"
-    assert [p.name for p in training.checkpoint_paths(run)] == ["ckpt-00000001.npz", "ckpt-00000002.npz"]  # noqa: E501
+    assert [p.name for p in training.checkpoint_paths(run)] == [
+        "ckpt-00000001.npz",
+        "ckpt-00000002.npz",
+    ]
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
 
     # Same folder, more steps: resumes with the saved settings.
-    assert cli.main(["train", "--data", str(fsdd_path), "--out", str(run), "--steps", "3", "--quiet"]) == 0  # noqa: E501
+    argv = ["train", "--data", str(fsdd_path), "--out", str(run), "--steps", "3", "--quiet"]
+    assert cli.main(argv) == 0
     assert training.checkpoint_paths(run)[-1].name == "ckpt-00000003.npz"
     assert [r["step"] for r in training.read_history(run)] == [2, 3]  # log_every 10, and the end
 
@@ -62,7 +66,7 @@ def test_bad_train_options_stop_before_any_work(tmp_path, extra, message, capsys
 def test_resume_refuses_changed_settings(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
-    training.PRESETS["quick"].save(run / "config.json")
+    training.TRAIN_PRESETS["quick"].save(run / "config.json")
     with pytest.raises(SystemExit):
         cli.main(["train", "--out", str(run), "--data", str(tmp_path), "--loss", "lsgan"])
     assert "only --steps may be given" in capsys.readouterr().err
@@ -74,7 +78,7 @@ def test_bad_generate_options_are_refused(tmp_path, capsys):
     assert stop.value.code == 2 and "not a training run" in capsys.readouterr().err
     run = tmp_path / "run"
     run.mkdir()
-    training.PRESETS["quick"].save(run / "config.json")
+    training.TRAIN_PRESETS["quick"].save(run / "config.json")
     for bad in (["--digit", "12"], ["--digit", "7", "-n", "0"]):
         with pytest.raises(SystemExit) as stop:
             cli.main(["generate", str(run), "--out", str(tmp_path / "o")] + bad)

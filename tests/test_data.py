@@ -1,4 +1,4 @@
-"""Tests for audiogan_kit/data.py: FSDD loading, caching, splits, decoding, bad input, pipelines."""
+"""Tests for audiogan_kit.data: FSDD loading, caching, splits, decoding, bad input, pipelines."""
 
 from __future__ import annotations
 

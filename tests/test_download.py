@@ -1,4 +1,4 @@
-"""Tests for FSDD discovery and download (audiogan_kit/data.py) against a local HTTP server.
+"""Tests for finding and downloading FSDD (audiogan_kit.data.registry) from a local server.
 
 The server listens on 127.0.0.1 (ephemeral port) and serves archives built here from the
 shared FSDD copy, laid out like GitHub's archive of the pinned commit.

@@ -1,4 +1,4 @@
-"""Tests for audiogan_kit.enhance: classical baselines, SEGAN models, enhance().
+"""Tests for audiogan_kit.enhance (baselines, enhance()) and SEGAN's networks (models.segan).
 
 The baselines must raise SNR / SI-SDR on noisy speech and on a noisy tone; the models are
 checked at a tiny size (shapes, gradients to every weight, save/load); enhance() is checked
@@ -14,12 +14,13 @@ import keras
 import numpy as np
 import pytest
 
-from audiogan_kit import data, enhance, losses, metrics
+from audiogan_kit import data, enhance, losses, metrics, models
 from audiogan_kit.backend import value_and_gradients
 from audiogan_kit.data import load_fsdd
+from audiogan_kit.layers import LatentNoise
 from conftest import tone
 
-TINY = enhance.EnhancerConfig(num_samples=256, encoder_channels=(4, 8, 8), kernel_size=5)
+TINY = models.EnhancerConfig(num_samples=256, encoder_channels=(4, 8, 8), kernel_size=5)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,8 @@ def test_baselines_clean_a_tone_using_a_noise_lead_in(name):
 
 @pytest.mark.backend
 def test_generator_and_pair_discriminator_shapes():
-    generator = enhance.build_enhancer_generator(TINY)
-    discriminator = enhance.build_pair_discriminator(TINY)
+    generator = models.build_enhancer_generator(TINY)
+    discriminator = models.build_pair_discriminator(TINY)
     assert generator.output_shape == (None, 256, 1)
     assert discriminator.output_shape == (None, 1)
     noisy = np.random.default_rng(0).uniform(-1, 1, (3, 256, 1)).astype(np.float32)
@@ -78,21 +79,21 @@ def test_generator_and_pair_discriminator_shapes():
 @pytest.mark.parametrize("upsample", ["nearest", "linear"])
 def test_a_resize_decoder_has_the_same_shapes_and_no_transposed_convolution(upsample):
     config = dataclasses.replace(TINY, upsample=upsample, residual=True)
-    generator = enhance.build_enhancer_generator(config)
+    generator = models.build_enhancer_generator(config)
     assert generator.output_shape == (None, 256, 1)
     kinds = {type(layer).__name__ for layer in generator.layers}
     assert "Conv1DTranspose" not in kinds and "Conv1DTranspose" in {
-        type(layer).__name__ for layer in enhance.build_enhancer_generator(TINY).layers
+        type(layer).__name__ for layer in models.build_enhancer_generator(TINY).layers
     }
     # Same weights count as the transposed decoder (a kernel_size convolution per layer).
-    assert generator.count_params() == enhance.build_enhancer_generator(TINY).count_params()
+    assert generator.count_params() == models.build_enhancer_generator(TINY).count_params()
     with pytest.raises(ValueError, match="upsample must be one of"):
         dataclasses.replace(TINY, upsample="cubic")
 
 
 @pytest.mark.backend
 def test_latent_z_is_random_in_training_and_zero_at_inference():
-    layer = enhance.LatentNoise(3, seed=1)
+    layer = LatentNoise(3, seed=1)
     x = np.ones((2, 5, 4), np.float32)
     inference = keras.ops.convert_to_numpy(layer(x))
     assert inference.shape == (2, 5, 7) and np.all(inference[..., 4:] == 0)
@@ -100,15 +101,17 @@ def test_latent_z_is_random_in_training_and_zero_at_inference():
     b = keras.ops.convert_to_numpy(layer(x, training=True))[..., 4:]
     assert not np.allclose(a, b) and 0.5 < a.std() < 1.5
     config = dataclasses.replace(TINY, latent_channels=0)
-    assert "latent_z" not in [layer.name for layer in enhance.build_enhancer_generator(config).layers]
+    names = [layer.name for layer in models.build_enhancer_generator(config).layers]
+    assert "latent_z" not in names
 
 
 @pytest.mark.backend
 def test_one_step_gradients_reach_every_weight():
-    generator = enhance.build_enhancer_generator(TINY)
-    discriminator = enhance.build_pair_discriminator(TINY)
+    generator = models.build_enhancer_generator(TINY)
+    discriminator = models.build_pair_discriminator(TINY)
     rng = np.random.default_rng(1)
-    clean = (0.5 * np.sin(np.arange(256) / 5.0)[None, :, None] * np.ones((2, 1, 1))).astype(np.float32)
+    wave = 0.5 * np.sin(np.arange(256) / 5.0)[None, :, None] * np.ones((2, 1, 1))
+    clean = wave.astype(np.float32)
     noisy = clean + 0.2 * rng.standard_normal(clean.shape).astype(np.float32)
     clean, noisy = keras.ops.convert_to_tensor(clean), keras.ops.convert_to_tensor(noisy)
 
@@ -120,7 +123,8 @@ def test_one_step_gradients_reach_every_weight():
     def discriminator_loss():
         fake = generator(noisy, training=True)
         return losses.lsgan_discriminator_loss(
-            discriminator([noisy, clean], training=True), discriminator([noisy, fake], training=True)
+            discriminator([noisy, clean], training=True),
+            discriminator([noisy, fake], training=True),
         )
 
     for loss_fn, model in ((generator_loss, generator), (discriminator_loss, discriminator)):
@@ -174,33 +178,33 @@ def test_enhance_resamples_other_rates():
 
 @pytest.mark.backend
 def test_enhance_runs_a_keras_generator_and_save_load_round_trip(tmp_path):
-    generator = enhance.build_enhancer_generator(TINY)
-    discriminator = enhance.build_pair_discriminator(TINY)
+    generator = models.build_enhancer_generator(TINY)
+    discriminator = models.build_pair_discriminator(TINY)
     audio = tone(300.0, 0.2, 8000)
     out = enhance.enhance(audio, 8000, generator)
     assert out.shape == audio.shape and np.all(np.isfinite(out))
-    path = enhance.save_enhancer(generator, tmp_path / "generator.keras")
-    loaded = enhance.load_enhancer(path)
+    path = models.save_model(generator, tmp_path / "generator.keras")
+    loaded = models.load_model(path)
     np.testing.assert_allclose(enhance.enhance(audio, 8000, loaded), out, atol=1e-6)
     np.testing.assert_allclose(enhance.enhance(audio, 8000, str(path)), out, atol=1e-6)
-    d_path = enhance.save_enhancer(discriminator, tmp_path / "discriminator.keras")
+    d_path = models.save_model(discriminator, tmp_path / "discriminator.keras")
     pair = [audio[None, :256, None], out[None, :256, None]]
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(enhance.load_enhancer(d_path)(pair)),
+        keras.ops.convert_to_numpy(models.load_model(d_path)(pair)),
         keras.ops.convert_to_numpy(discriminator(pair)),
         atol=1e-6,
     )
 
 
 def test_presets_and_config_errors():
-    for name, config in enhance.ENHANCER_PRESETS.items():
+    for name, config in models.ENHANCER_PRESETS.items():
         assert config.num_samples % 2 ** len(config.encoder_channels) == 0, name
-    assert enhance.ENHANCER_PRESETS["segan-paper"].bottleneck_length == 8
-    assert enhance.ENHANCER_PRESETS["segan-paper"].latent == 1024
+    assert models.ENHANCER_PRESETS["segan-paper"].bottleneck_length == 8
+    assert models.ENHANCER_PRESETS["segan-paper"].latent == 1024
     with pytest.raises(ValueError, match="multiple of 2"):
-        enhance.EnhancerConfig(num_samples=1000)
+        models.EnhancerConfig(num_samples=1000)
     with pytest.raises(ValueError, match="encoder_channels"):
-        enhance.EnhancerConfig(encoder_channels=())
+        models.EnhancerConfig(encoder_channels=())
 
 
 def test_enhancement_explorer_selectors_change_the_audio_the_picture_and_the_scores(noisy_speech):
@@ -212,15 +216,24 @@ def test_enhancement_explorer_selectors_change_the_audio_the_picture_and_the_sco
     rng = np.random.default_rng(1)
     rows = [(c, snr, kind) for c in clean[:2] for snr in (0.0, 10.0) for kind in ("white", "hum")]
     noisy = np.stack(
-        [data.mix_at_snr(c, data.make_noise(kind, c.shape[0], 8000, rng), snr) for c, snr, kind in rows]  # noqa: E501
+        [
+            data.mix_at_snr(c, data.make_noise(kind, c.shape[0], 8000, rng), snr)
+            for c, snr, kind in rows
+        ]
     )
     n = len(rows)
     test = data.NoisyDataset(
-        noisy=noisy, clean=np.stack([r[0] for r in rows]),
-        snr_db=np.array([r[1] for r in rows], np.float32), noise_type=np.array([r[2] for r in rows]),  # noqa: E501
-        noise_seed=np.zeros(n, np.int64), babble_sources=np.array([""] * n),
-        labels=np.zeros(n, np.int64), speakers=np.array(["theo"] * n), takes=np.zeros(n, np.int64),
-        paths=np.array(["p"] * n), config=AudioConfig(),
+        noisy=noisy,
+        clean=np.stack([r[0] for r in rows]),
+        snr_db=np.array([r[1] for r in rows], np.float32),
+        noise_type=np.array([r[2] for r in rows]),
+        noise_seed=np.zeros(n, np.int64),
+        babble_sources=np.array([""] * n),
+        labels=np.zeros(n, np.int64),
+        speakers=np.array(["theo"] * n),
+        takes=np.zeros(n, np.int64),
+        paths=np.array(["p"] * n),
+        config=AudioConfig(),
     )
     explorer = widgets.enhancement_explorer(
         test, {"Wiener": lambda x: enhance.wiener_filter(x, 8000)}
@@ -233,7 +246,8 @@ def test_enhancement_explorer_selectors_change_the_audio_the_picture_and_the_sco
     first = explorer.index
     assert rows[first][1:] == (0.0, "hum")
     np.testing.assert_allclose(explorer.view.outputs["noisy"], noisy[first])
-    audio, image, scores = explorer.view.players[0].audio.value, explorer.view.image.value, explorer.scores.value  # noqa: E501
+    audio = explorer.view.players[0].audio.value
+    image, scores = explorer.view.image.value, explorer.scores.value
     assert "0 dB hum" in scores and scores.count("<tr>") == 3  # header, noisy, Wiener
     explorer.snr.value = 10.0
     assert rows[explorer.index][1:] == (10.0, "hum")
@@ -251,11 +265,11 @@ def test_enhancement_explorer_selectors_change_the_audio_the_picture_and_the_sco
 def test_a_residual_generator_subtracts_its_noise_estimate():
     """residual=True: output = noisy - tanh(last layer), and the last layer starts at zero."""
     config = dataclasses.replace(TINY, residual=True)
-    generator = enhance.build_enhancer_generator(config)
+    generator = models.build_enhancer_generator(config)
     noisy = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 256, 1)).astype(np.float32)
     # Untrained, it is exactly the identity; the direct generator is not.
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(generator(noisy)), noisy)
-    direct = keras.ops.convert_to_numpy(enhance.build_enhancer_generator(TINY)(noisy))
+    direct = keras.ops.convert_to_numpy(models.build_enhancer_generator(TINY)(noisy))
     assert np.max(np.abs(direct - noisy)) > 0.05
     last = generator.get_layer("dec3")
     rng = np.random.default_rng(1)

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from keras import ops
 
-from audiogan_kit import enhance, training
+from audiogan_kit import enhance, losses, models, training
 from audiogan_kit.config import AudioConfig
+from conftest import numpy_values
 
 SAMPLES = 256
-TINY = enhance.EnhancerTrainConfig(
-    model=enhance.EnhancerConfig(num_samples=SAMPLES, encoder_channels=(4, 8, 8), kernel_size=5),
+TINY = training.EnhancerTrainConfig(
+    model=models.EnhancerConfig(num_samples=SAMPLES, encoder_channels=(4, 8, 8), kernel_size=5),
     audio=AudioConfig(num_samples=SAMPLES),
     batch_size=4,
     num_steps=4,
@@ -44,10 +45,6 @@ def _pairs(rng=None, n: int = 12):
     return noisy.astype(np.float32), clean.astype(np.float32)
 
 
-def _numpy(variables):
-    return [np.array(ops.convert_to_numpy(v.value)) for v in variables]
-
-
 def _changed(before, after) -> int:
     return sum(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
@@ -56,15 +53,15 @@ def test_l1_loss_matches_a_hand_computed_value():
     clean = np.zeros((2, 4, 1), np.float32)
     enhanced = np.array([[[0.5], [-0.5], [0.0], [1.0]], [[0.0], [0.0], [0.0], [0.0]]], np.float32)
     # mean |e - c| over 8 samples = (0.5 + 0.5 + 1.0) / 8 = 0.25; times 100.
-    assert float(ops.convert_to_numpy(enhance.l1_loss(clean, enhanced))) == pytest.approx(25.0)
-    assert float(ops.convert_to_numpy(enhance.l1_loss(clean, enhanced, weight=2.0))) == 0.5
+    assert float(ops.convert_to_numpy(losses.l1_loss(clean, enhanced))) == pytest.approx(25.0)
+    assert float(ops.convert_to_numpy(losses.l1_loss(clean, enhanced, weight=2.0))) == 0.5
 
 
 def test_spectral_loss_is_zero_for_a_match_and_the_log_gain_for_a_scaled_clip(rng):
     audio = AudioConfig(num_samples=SAMPLES)
     clean = _pairs(rng)[0][..., None]  # tones in white noise: no bin near the 1e-3 floor
     def loss(enhanced, fft_sizes=(32, 64), **kwargs):
-        value = enhance.spectral_loss(clean, enhanced, audio, fft_sizes, **kwargs)
+        value = losses.spectral_loss(clean, enhanced, audio, fft_sizes, **kwargs)
         return float(ops.convert_to_numpy(value))
 
     assert loss(clean) == pytest.approx(0.0, abs=1e-6)
@@ -85,9 +82,9 @@ def test_spectral_loss_is_zero_for_a_match_and_the_log_gain_for_a_scaled_clip(rn
 def whole_run(tmp_path_factory):
     """A 4-step run of TINY on _pairs(): (trainer, its folder, G and D weights before)."""
     folder = tmp_path_factory.mktemp("whole")
-    trainer = enhance.EnhancerTrainer(TINY, _pairs(), folder, log=lambda _: None)
-    g_before = _numpy(trainer.gan.generator.trainable_variables)
-    d_before = _numpy(trainer.gan.discriminator.trainable_variables)
+    trainer = training.make_enhancer_trainer(TINY, _pairs(), folder, log=lambda _: None)
+    g_before = numpy_values(trainer.gan.generator.trainable_variables)
+    d_before = numpy_values(trainer.gan.discriminator.trainable_variables)
     trainer.run()
     return trainer, folder, g_before, d_before
 
@@ -96,8 +93,10 @@ def whole_run(tmp_path_factory):
 def test_a_few_steps_change_both_networks_and_write_a_checkpoint(whole_run):
     trainer, tmp_path, g_before, d_before = whole_run
     history = trainer.history
-    assert _changed(g_before, _numpy(trainer.gan.generator.trainable_variables)) == len(g_before)
-    assert _changed(d_before, _numpy(trainer.gan.discriminator.trainable_variables)) == len(d_before)  # noqa: E501
+    g_after = numpy_values(trainer.gan.generator.trainable_variables)
+    assert _changed(g_before, g_after) == len(g_before)
+    d_after = numpy_values(trainer.gan.discriminator.trainable_variables)
+    assert _changed(d_before, d_after) == len(d_before)
     assert [row["step"] for row in history] == [1, 2, 3, 4]
     for row in history:
         terms = row["g_adversarial"] + row["l1"] + row["spectral"]
@@ -109,8 +108,8 @@ def test_a_few_steps_change_both_networks_and_write_a_checkpoint(whole_run):
         meta = json.loads(content["meta"].tobytes())
     assert meta["step"] == 4
     assert meta["config"] == json.loads(json.dumps(TINY.to_dict()))
-    assert enhance.EnhancerTrainConfig.from_dict(meta["config"]) == TINY
-    assert enhance.EnhancerTrainConfig.load(tmp_path / "config.json") == TINY
+    assert training.EnhancerTrainConfig.from_dict(meta["config"]) == TINY
+    assert training.EnhancerTrainConfig.load(tmp_path / "config.json") == TINY
     # Evaluation samples: the fixed noisy clips, enhanced, at steps 2 and 4.
     with np.load(tmp_path / "samples" / "step-00000004.npz") as samples:
         assert samples["examples"].shape == (2, SAMPLES, 1)
@@ -118,18 +117,19 @@ def test_a_few_steps_change_both_networks_and_write_a_checkpoint(whole_run):
     made, audio = trainer.samples()
     np.testing.assert_allclose(audio, made[..., 0], atol=1e-6)
     # The run's generator is what load_enhancer_run returns.
-    generator = enhance.load_enhancer_run(tmp_path, log=lambda _: None)
-    for a, b in zip(_numpy(generator.weights), _numpy(trainer.gan.generator.weights), strict=True):
+    generator = training.load_enhancer_run(tmp_path, log=lambda _: None)
+    trained = numpy_values(trainer.gan.generator.weights)
+    for a, b in zip(numpy_values(generator.weights), trained, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
 def test_resume_continues_with_the_same_losses_as_an_uninterrupted_run(whole_run, tmp_path):
     config, data, whole = TINY, _pairs(), whole_run[0].history
     messages: list[str] = []
-    enhance.train_enhancer(
+    training.train_enhancer(
         dataclasses.replace(config, num_steps=2), data, tmp_path / "split", log=messages.append
     )
-    resumed = enhance.train_enhancer(config, data, tmp_path / "split", log=messages.append)
+    resumed = training.train_enhancer(config, data, tmp_path / "split", log=messages.append)
     assert resumed.step == 4
     assert any("resuming" in m and "step 2" in m for m in messages)
     assert [r["step"] for r in resumed.history] == [1, 2, 3, 4]
@@ -138,7 +138,7 @@ def test_resume_continues_with_the_same_losses_as_an_uninterrupted_run(whole_run
             [r[key] for r in resumed.history], [r[key] for r in whole], rtol=1e-5, err_msg=key
         )
     with pytest.raises(ValueError, match="another config"):
-        enhance.EnhancerTrainer(
+        training.make_enhancer_trainer(
             dataclasses.replace(config, l1_weight=10.0), data, tmp_path / "split"
         )
 
@@ -147,14 +147,15 @@ def test_resume_continues_with_the_same_losses_as_an_uninterrupted_run(whole_run
 def test_l1_only_never_updates_the_discriminator(tmp_path, rng):
     config = dataclasses.replace(TINY, adversarial_weight=0.0, sample_every=0)
     assert config.l1_only
-    trainer = enhance.EnhancerTrainer(config, _pairs(rng), tmp_path, log=lambda _: None)
-    d_before = _numpy(trainer.gan.discriminator.variables)
-    d_optimizer_before = _numpy(trainer.gan.d_optimizer.variables)
-    g_before = _numpy(trainer.gan.generator.trainable_variables)
+    trainer = training.make_enhancer_trainer(config, _pairs(rng), tmp_path, log=lambda _: None)
+    d_before = numpy_values(trainer.gan.discriminator.variables)
+    d_optimizer_before = numpy_values(trainer.gan.d_optimizer.variables)
+    g_before = numpy_values(trainer.gan.generator.trainable_variables)
     history = trainer.run()
-    assert _changed(d_before, _numpy(trainer.gan.discriminator.variables)) == 0
-    assert _changed(d_optimizer_before, _numpy(trainer.gan.d_optimizer.variables)) == 0
-    assert _changed(g_before, _numpy(trainer.gan.generator.trainable_variables)) == len(g_before)
+    assert _changed(d_before, numpy_values(trainer.gan.discriminator.variables)) == 0
+    assert _changed(d_optimizer_before, numpy_values(trainer.gan.d_optimizer.variables)) == 0
+    g_after = numpy_values(trainer.gan.generator.trainable_variables)
+    assert _changed(g_before, g_after) == len(g_before)
     for row in history:
         assert row["d_loss"] == 0.0 and row["g_adversarial"] == 0.0
         assert row["g_loss"] == pytest.approx(row["l1"] + row["spectral"], rel=1e-6)
@@ -163,11 +164,11 @@ def test_l1_only_never_updates_the_discriminator(tmp_path, rng):
 def test_the_trainer_checks_its_data_and_config(tmp_path, rng):
     noisy, clean = _pairs(rng)
     with pytest.raises(ValueError, match="windows of 256"):
-        enhance.EnhancerTrainer(TINY, (noisy[:, :128], clean[:, :128]), tmp_path / "a")
+        training.make_enhancer_trainer(TINY, (noisy[:, :128], clean[:, :128]), tmp_path / "a")
     with pytest.raises(ValueError, match="fewer than batch_size"):
-        enhance.EnhancerTrainer(TINY, (noisy[:2], clean[:2]), tmp_path / "b")
+        training.make_enhancer_trainer(TINY, (noisy[:2], clean[:2]), tmp_path / "b")
     with pytest.raises(ValueError, match="NoisyDataset"):
-        enhance.EnhancerTrainer(TINY, noisy, tmp_path / "c")
+        training.make_enhancer_trainer(TINY, noisy, tmp_path / "c")
     with pytest.raises(ValueError, match="nothing to train"):
         dataclasses.replace(TINY, adversarial_weight=0.0, l1_weight=0.0, spectral_weight=0.0)
     with pytest.raises(ValueError, match="spectral_weight must be >= 0"):
@@ -181,10 +182,10 @@ def test_the_trainer_checks_its_data_and_config(tmp_path, rng):
     with pytest.raises(ValueError, match="precision"):
         dataclasses.replace(TINY, precision="float8")
     with pytest.raises(ValueError, match="no config.json"):
-        enhance.load_enhancer_run(tmp_path / "missing")
-    quick = enhance.ENHANCER_TRAIN_PRESETS["quick"]
+        training.load_enhancer_run(tmp_path / "missing")
+    quick = training.ENHANCER_TRAIN_PRESETS["quick"]
     assert quick.model == dataclasses.replace(
-        enhance.ENHANCER_PRESETS["segan-cpu"], residual=True, kernel_size=16
+        models.ENHANCER_PRESETS["segan-cpu"], residual=True, kernel_size=16
     )
     assert (quick.l1_weight, quick.adversarial_weight, quick.spectral_weight) == (100.0, 1.0, 10.0)
 
@@ -202,11 +203,17 @@ def test_scores_tables_and_gains_on_held_out_pairs(rng):
         ]
     )
     test = data.NoisyDataset(
-        noisy=noisy.astype(np.float32), clean=clean.astype(np.float32),
-        snr_db=np.array([0, 0, 10, 10], np.float32), noise_type=np.array(["white"] * 4),
-        noise_seed=np.zeros(4, np.int64), babble_sources=np.array([""] * 4),
-        labels=np.zeros(4, np.int64), speakers=np.array(["x"] * 4), takes=np.zeros(4, np.int64),
-        paths=np.array(["p"] * 4), config=AudioConfig(),
+        noisy=noisy.astype(np.float32),
+        clean=clean.astype(np.float32),
+        snr_db=np.array([0, 0, 10, 10], np.float32),
+        noise_type=np.array(["white"] * 4),
+        noise_seed=np.zeros(4, np.int64),
+        babble_sources=np.array([""] * 4),
+        labels=np.zeros(4, np.int64),
+        speakers=np.array(["x"] * 4),
+        takes=np.zeros(4, np.int64),
+        paths=np.array(["p"] * 4),
+        config=AudioConfig(),
     )
     scores = enhance.score_enhancers(
         test,

@@ -1,4 +1,4 @@
-"""Tests for the evaluation widgets (audiogan_kit.widgets, section 3) and the quality benchmark.
+"""Tests for the evaluation widgets (widgets.evaluation, widgets.latents), the quality benchmark.
 
 Everything runs on synthetic clips (tones and noise made here), a tiny untrained generator
 and a tiny untrained judge, so that the behaviour (what a control changes, which scale and
@@ -19,21 +19,22 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from test_widgets import PCM_TOLERANCE, no_figure_left_open  # noqa: E402, F401 (autouse)
-from test_widgets import _decode as _decode_with_rate  # noqa: E402
 
-from audiogan_kit import metrics, training, widgets  # noqa: E402
+from audiogan_kit import metrics, plots, training, widgets  # noqa: E402
 from audiogan_kit.config import AudioConfig  # noqa: E402
 from audiogan_kit.data import AudioDataset  # noqa: E402
 from audiogan_kit.models import ModelConfig  # noqa: E402
-from conftest import REPO, tone  # noqa: E402
+from conftest import PCM_TOLERANCE, REPO, decode_wav, tone  # noqa: E402
 
 CONFIG = AudioConfig()
 SAMPLES = CONFIG.num_samples
 
+# Every test must leave no matplotlib figure open.
+pytestmark = pytest.mark.usefixtures("no_figure_left_open")
+
 
 def _decode(wav: bytes) -> np.ndarray:
-    audio, rate = _decode_with_rate(wav)
+    audio, rate = decode_wav(wav)
     assert rate == CONFIG.sample_rate
     return audio
 
@@ -42,13 +43,13 @@ def _decode(wav: bytes) -> np.ndarray:
 def image_limits(monkeypatch):
     """Record the colour limits of every image of every figure the widgets render."""
     recorded: list[list[tuple[float, float]]] = []
-    original = widgets.figure_to_png
+    original = plots.figure_to_png
 
     def spy(fig, dpi: int = 90) -> bytes:
         recorded.append([tuple(im.get_clim()) for ax in fig.axes for im in ax.images])
         return original(fig, dpi)
 
-    monkeypatch.setattr(widgets, "figure_to_png", spy)
+    monkeypatch.setattr(plots, "figure_to_png", spy)
     return recorded
 
 
@@ -101,7 +102,9 @@ def test_confusion_figure_shows_counts_fractions_and_accuracy():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_real_vs_generated_digit_selector_changes_audio_and_picture(real_and_generated, image_limits):
+def test_real_vs_generated_digit_selector_changes_audio_and_picture(
+    real_and_generated, image_limits
+):
     real, real_labels, made, made_labels = real_and_generated
     view = widgets.RealVsGenerated(real, real_labels, made, made_labels, CONFIG, per_digit=3)
     # Only digits with both real and generated clips can be chosen.
@@ -111,7 +114,9 @@ def test_real_vs_generated_digit_selector_changes_audio_and_picture(real_and_gen
     np.testing.assert_array_equal(view.shown[0], [3, 4])
     np.testing.assert_array_equal(view.shown[1], [0, 1])
     assert len(view.real_players) == len(view.generated_players) == 2
-    np.testing.assert_allclose(_decode(view.real_players[0].audio.value), real[3], atol=PCM_TOLERANCE)
+    np.testing.assert_allclose(
+        _decode(view.real_players[0].audio.value), real[3], atol=PCM_TOLERANCE
+    )
     np.testing.assert_allclose(
         _decode(view.generated_players[1].audio.value), made[1], atol=PCM_TOLERANCE
     )
@@ -209,7 +214,9 @@ def test_latent_interpolation_slider_moves_along_the_path(tiny_run, image_limits
     np.testing.assert_allclose(view.path_audio, expected, atol=1e-6)
     assert view.t == 0.0
     np.testing.assert_allclose(_decode(view.player.audio.value), expected[0], atol=PCM_TOLERANCE)
-    np.testing.assert_allclose(_decode(view.end_player.audio.value), expected[4], atol=PCM_TOLERANCE)
+    np.testing.assert_allclose(
+        _decode(view.end_player.audio.value), expected[4], atol=PCM_TOLERANCE
+    )
     image, wav = view.image.value, view.player.audio.value
 
     view.position.value = 2
@@ -232,6 +239,19 @@ def test_latent_interpolation_slider_moves_along_the_path(tiny_run, image_limits
     assert view.seed == 5 and not np.allclose(view.noise, noise)
 
 
+def test_latent_interpolation_takes_a_trainer(tiny_run):
+    """A running Trainer has no stats of its own: its sampler's are used."""
+    trainer = types.SimpleNamespace(
+        gan=tiny_run.gan, config=tiny_run.config, sampler=types.SimpleNamespace(stats=None)
+    )
+    view = widgets.LatentInterpolation(trainer, digit=1, steps=3, seed=2)
+    assert view.digit is not None and view.digit.value == 1
+    expected = training.examples_to_audio(
+        tiny_run.gan.generate(view.noise, np.full(3, 1)), tiny_run.config, None
+    )
+    np.testing.assert_allclose(view.path_audio, expected, atol=1e-6)
+
+
 def test_latent_interpolation_takes_a_function_and_checks_it():
     def synthesize(noise, labels):
         # The clip's level is a tenth of the noise vector's first value: linear in the noise.
@@ -239,7 +259,9 @@ def test_latent_interpolation_takes_a_function_and_checks_it():
 
     view = widgets.LatentInterpolation(synthesize, steps=3, latent_dim=4, method="linear")
     assert view.digit is None
-    np.testing.assert_allclose(view.path_audio[1], np.mean(view.path_audio[[0, 2]], axis=0), atol=1e-6)
+    np.testing.assert_allclose(
+        view.path_audio[1], np.mean(view.path_audio[[0, 2]], axis=0), atol=1e-6
+    )
     with pytest.raises(ValueError, match="latent_dim must be given"):
         widgets.LatentInterpolation(synthesize, steps=3)
     with pytest.raises(ValueError, match="a trained run"):
@@ -260,7 +282,9 @@ def tiny_judge() -> metrics.Judge:
     return metrics.Judge(metrics.build_judge_model(config, CONFIG), CONFIG, config)
 
 
-def test_judge_view_shows_the_judges_digit_and_probability_for_each_clip(tiny_judge, real_and_generated):
+def test_judge_view_shows_the_judges_digit_and_probability_for_each_clip(
+    tiny_judge, real_and_generated
+):
     real, real_labels, _, _ = real_and_generated
     clips, intended = real[:6], real_labels[:6]
     view = widgets.JudgeView(tiny_judge, clips, intended, columns=3)
@@ -337,7 +361,12 @@ def _load_quality_benchmark():
 def _synthetic_split(per_digit: int, seed: int) -> AudioDataset:
     rng = np.random.default_rng(seed)
     labels = np.repeat(np.arange(10), per_digit)
-    audio = np.stack([_digit_tone(int(d), rng.uniform(0.3, 0.9), seed * 1000 + i) for i, d in enumerate(labels)])
+    audio = np.stack(
+        [
+            _digit_tone(int(d), rng.uniform(0.3, 0.9), seed * 1000 + i)
+            for i, d in enumerate(labels)
+        ]
+    )
     return AudioDataset(
         audio=audio,
         labels=labels,
@@ -396,6 +425,6 @@ def test_timed_config_is_the_preset_with_time_as_the_only_limit():
     config = quality.timed_config("quick", seed=5)
     assert config.seed == 5
     assert config.num_steps >= 10**6  # time, not steps, ends the run
-    assert dataclasses.replace(config, num_steps=training.PRESETS["quick"].num_steps) == (
-        dataclasses.replace(training.PRESETS["quick"], seed=5)
+    assert dataclasses.replace(config, num_steps=training.TRAIN_PRESETS["quick"].num_steps) == (
+        dataclasses.replace(training.TRAIN_PRESETS["quick"], seed=5)
     )

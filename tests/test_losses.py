@@ -91,7 +91,8 @@ def test_minimax_generator_gradient_vanishes_where_nonsaturating_does_not():
     nonsaturating = ops.convert_to_numpy(
         input_gradient(losses.nonsaturating_generator_loss, logits)
     )
-    # d/dl mean(log(1 - sigmoid(l))) = -sigmoid(l) / batch;  d/dl mean(-log sigmoid(l)) = (sigmoid(l) - 1) / batch
+    # d/dl mean(log(1 - sigmoid(l))) = -sigmoid(l) / batch;
+    # d/dl mean(-log sigmoid(l)) = (sigmoid(l) - 1) / batch
     np.testing.assert_allclose(saturating, -_sigmoid(logits) / 4, rtol=1e-4)
     np.testing.assert_allclose(nonsaturating, (_sigmoid(logits) - 1) / 4, rtol=1e-4)
     assert np.abs(saturating).max() < 2e-5 < 0.2 < np.abs(nonsaturating).min()

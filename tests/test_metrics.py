@@ -4,8 +4,8 @@ Every metric is checked on cases whose answer is known: hand-computed values for
 functions, and for the judge-based ones real FSDD clips (which must score well), white noise
 (which must not), and copies of training clips (which must be flagged as memorised).
 
-The judge is trained once for this module with a small budget (10 epochs, about half a minute
-on 2 CPU cores; the full recipe is 20 epochs) and saved to the test session's cache.
+The judge is trained once for this module with a small budget (10 epochs; the full recipe is
+20) and saved to the test session's cache.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 
 from audiogan_kit import metrics
 from audiogan_kit.data import load_fsdd
-from audiogan_kit.features import griffin_lim, stft_magnitude
+from audiogan_kit.features import compute_features, griffin_lim, log_mel, stft_magnitude
 
 TEST_JUDGE = metrics.JudgeConfig(epochs=10, held_out_speaker=None)
 # A judge small enough to train in a few seconds, for the save/reload/retrain logic.
@@ -216,12 +216,12 @@ def test_judge_config_is_validated():
 def test_augment_log_mel_gain_is_exact_and_shift_moves_frames(split):
     train, _ = split
     config = train.config
-    features = metrics._log_mel_numpy(train.audio[:4], config)
+    features = compute_features(log_mel, train.audio[:4], config)
     rng = np.random.default_rng(0)
     # Gain only (no shift, no noise): log(a M + f) with the STFT's linearity.
     gain_only = metrics.JudgeConfig(max_shift_s=0.0, max_attenuation_db=12.0, noise_db=None)
     augmented = metrics.augment_log_mel(features, gain_only, config, rng)
-    expected = metrics._log_mel_numpy(train.audio[:4] * 0.5, config)
+    expected = compute_features(log_mel, train.audio[:4] * 0.5, config)
     # Recover each clip's random gain from its loudest bin and compare with real attenuation.
     gains = np.exp(augmented.max(axis=(1, 2)) - features.max(axis=(1, 2)))
     assert np.all((gains <= 1.0 + 1e-5) & (gains >= 10 ** (-12 / 20) - 1e-5))

@@ -121,7 +121,9 @@ def test_model_size_grows_with_model_dim():
     assert 2.0 < large / small < 4.0
 
 
-@pytest.mark.parametrize(("architecture", "upsample"), [("wavegan", "linear"), ("specgan", "linear")])
+@pytest.mark.parametrize(
+    ("architecture", "upsample"), [("wavegan", "linear"), ("specgan", "linear")]
+)
 def test_resize_upsampling_keeps_shapes(architecture, upsample, rng):
     # (nearest-neighbour upsampling is trained in test_one_training_step_reaches_every_weight)
     config = ModelConfig(
@@ -144,7 +146,9 @@ def test_phase_shuffle_keeps_shape_and_only_shifts(rng):
     shifts = []
     for b in range(len(x)):
         matches = [
-            s for s in range(-n, n + 1) if np.array_equal(shuffled[b], padded[b, n - s : n - s + 20])
+            s
+            for s in range(-n, n + 1)
+            if np.array_equal(shuffled[b], padded[b, n - s : n - s + 20])
         ]
         assert len(matches) == 1, f"example {b} is not a reflect-padded shift of its input"
         shifts.append(matches[0])
@@ -239,9 +243,10 @@ def test_save_and_load_round_trip(tmp_path, rng):
 
 
 def test_presets_are_valid_configs():
-    from audiogan_kit.models import PRESETS
+    from audiogan_kit.models import MODEL_PRESETS as PRESETS
 
-    assert PRESETS["wavegan-paper"].num_samples == 16384 and PRESETS["wavegan-paper"].model_dim == 64
+    paper = PRESETS["wavegan-paper"]
+    assert paper.num_samples == 16384 and paper.model_dim == 64
     small = dataclasses.replace(PRESETS["wavegan-cpu"], model_dim=2, latent_dim=8)
     assert build_generator(small).output_shape == (None, 8192, 1)
 

@@ -1,4 +1,4 @@
-"""Tests for the noisy-FSDD builder in audiogan_kit.data (noise, mixing at an SNR, splits).
+"""Tests for noisy FSDD (audiogan_kit.data.noise, .noisy): noise, mixing at an SNR, splits.
 
 Checked on known cases: the achieved SNR equals the requested one, the noise colours have
 their textbook spectral slopes, hum sits on mains harmonics, babble never contains the target
@@ -56,7 +56,8 @@ def test_hum_energy_is_on_the_mains_harmonics(mains_hz):
     spectrum = np.abs(np.fft.rfft(hum.astype(np.float64))) ** 2
     frequencies = np.fft.rfftfreq(hum.shape[0], 1 / 8000)
     harmonic = np.round(frequencies / mains_hz)
-    near = (harmonic >= 1) & (np.abs(frequencies - harmonic * mains_hz) <= 0.02 * mains_hz * harmonic)
+    offset = np.abs(frequencies - harmonic * mains_hz)
+    near = (harmonic >= 1) & (offset <= 0.02 * mains_hz * harmonic)
     assert spectrum[near].sum() / spectrum.sum() > 0.98
     # The fundamental carries the most energy (amplitude 1/k).
     peak = frequencies[np.argmax(spectrum)]
@@ -71,7 +72,8 @@ def test_hum_draws_50_or_60_hz_when_not_told():
     for seed in range(12):
         hum = data.hum_noise(8000 * 2, 8000, np.random.default_rng(seed))
         spectrum = np.abs(np.fft.rfft(hum.astype(np.float64)))
-        peaks.add(int(round(np.fft.rfftfreq(hum.shape[0], 1 / 8000)[np.argmax(spectrum)] / 10) * 10))
+        peak_hz = np.fft.rfftfreq(hum.shape[0], 1 / 8000)[np.argmax(spectrum)]
+        peaks.add(int(round(peak_hz / 10) * 10))
     assert peaks == {50, 60}
 
 
@@ -103,10 +105,13 @@ def test_make_noisy_dataset_pairs_have_the_requested_snrs(small):
     assert len(noisy) == n and noisy.noisy.shape == (n, small.config.num_samples)
     assert noisy.noisy.dtype == np.float32 and noisy.clean.dtype == np.float32
     assert np.abs(noisy.noisy).max() <= 0.99 + 1e-6
-    achieved = np.array([data.measure_snr(c, x) for c, x in zip(noisy.clean, noisy.noisy, strict=True)])
+    achieved = np.array(
+        [data.measure_snr(c, x) for c, x in zip(noisy.clean, noisy.noisy, strict=True)]
+    )
     np.testing.assert_allclose(achieved, noisy.snr_db, atol=0.1)
     # Clean targets are the source clips, scaled by at most 1 (the same gain as the mixture).
-    gains = np.abs(noisy.clean).max(axis=1) / np.abs(small.audio[np.repeat(np.arange(len(small)), 20)]).max(axis=1)
+    sources = small.audio[np.repeat(np.arange(len(small)), 20)]
+    gains = np.abs(noisy.clean).max(axis=1) / np.abs(sources).max(axis=1)
     assert np.all(gains <= 1 + 1e-6) and np.all(gains > 0.2)
     assert sorted(set(noisy.noise_type.tolist())) == sorted(data.NOISE_TYPES)
     assert set(noisy.speakers.tolist()) == set(small.speakers.tolist())
@@ -132,7 +137,8 @@ def test_babble_uses_no_clip_of_the_target_speaker(small, fsdd):
     for speaker, sources in zip(noisy.speakers, noisy.babble_sources, strict=True):
         names = sources.split(",")
         assert len(names) == 4 and len(set(names)) == 4
-        assert all(data.FSDD_NAME_PATTERN.fullmatch(Path(n).stem)["speaker"] != speaker for n in names)
+        speakers = [data.FSDD_NAME_PATTERN.fullmatch(Path(n).stem)["speaker"] for n in names]
+        assert all(s != speaker for s in speakers)
     # Babble is speech-like: far more energy below 1 kHz than white noise has.
     babble = noisy.noisy[0] - noisy.clean[0]
     frequencies, power = signal.welch(babble, fs=8000, nperseg=256)

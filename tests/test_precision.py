@@ -3,7 +3,7 @@
 Several devices are simulated on the CPU in a fresh subprocess (TensorFlow must be told
 before it starts; JAX reads XLA_FLAGS when it starts): two logical CPU devices under
 ``tf.distribute.MirroredStrategy`` and two host devices under
-``keras.distribution.DataParallel``. Models are the tiny dense GAN of test_training.py.
+``keras.distribution.DataParallel``. Models are the tiny dense GAN of conftest.py.
 """
 
 from __future__ import annotations
@@ -19,40 +19,40 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
-from test_training import _config, _data, _numpy
 
 from audiogan_kit import backend, training
-from conftest import REPO
+from conftest import REPO, noise_bursts, numpy_values, tiny_train_config
 
 
 def test_precision_and_devices_are_checked_with_a_message():
     with pytest.raises(ValueError, match=r"precision must be one of .*'mixed_float16'"):
-        _config("dense", precision="float16")
+        tiny_train_config("dense", precision="float16")
     with pytest.raises(ValueError, match=r"divides batch_size=4"):
-        _config("dense", devices=3)
+        tiny_train_config("dense", devices=3)
     with pytest.raises(ValueError, match="devices must be a positive integer"):
-        _config("dense", devices=0)
+        tiny_train_config("dense", devices=0)
     visible = len(backend.device_summary()["devices"])
     with pytest.raises(ValueError, match=rf"only {visible} are visible"):
-        training.build_gan(_config("dense", batch_size=8, devices=8))
-    saved = _config("dense", precision="mixed_bfloat16", devices=2).to_dict()
+        training.build_gan(tiny_train_config("dense", batch_size=8, devices=8))
+    saved = tiny_train_config("dense", precision="mixed_bfloat16", devices=2).to_dict()
     assert training.TrainConfig.from_dict(saved).precision == "mixed_bfloat16"
 
 
 def _one_step(config, rng_seed=0):
+    keras.utils.set_random_seed(config.seed)  # the same starting weights for every precision
     gan = training.build_gan(config)
     rng = np.random.default_rng(rng_seed)
     real = rng.uniform(-1, 1, (config.n_critic, 4, *config.model.sample_shape)).astype(np.float32)
     labels = rng.integers(0, 10, (config.n_critic, 4)).astype(np.int32)
-    before = _numpy(gan.generator.trainable_variables)
-    step = training.compile_step(gan.train_step, gan.all_state())
+    before = numpy_values(gan.generator.trainable_variables)
+    step = backend.compile_step(gan.train_step, gan.all_state())
     outputs = step((real, labels))
     return gan, before, outputs
 
 
 @pytest.mark.backend
 def test_mixed_float16_computes_in_16_bits_scales_the_loss_and_matches_float32():
-    float32 = _config("dense", loss="hinge", n_critic=1)
+    float32 = tiny_train_config("dense", loss="hinge", n_critic=1)
     gan32, _, out32 = _one_step(float32)
     gan16, before, out16 = _one_step(dataclasses.replace(float32, precision="mixed_float16"))
 
@@ -72,13 +72,13 @@ def test_mixed_float16_computes_in_16_bits_scales_the_loss_and_matches_float32()
     # The loss scale is unscaled away: the gradient norm is not ~32768 times too big, and the
     # update moved the float32 weights.
     assert float(ops.convert_to_numpy(gan16.d_optimizer.dynamic_scale.value)) == 2.0**15
-    after = _numpy(gan16.generator.trainable_variables)
+    after = numpy_values(gan16.generator.trainable_variables)
     assert all(not np.array_equal(a, b) for a, b in zip(before, after, strict=True) if a.size > 1)
 
 
 def test_checkpoints_of_a_mixed_float16_run_hold_the_loss_scale(tmp_path, rng):
-    config = _config("dense", precision="mixed_float16", num_steps=2, checkpoint_every=2)
-    trainer = training.train(config, _data(rng), tmp_path, log=lambda _: None)
+    config = tiny_train_config("dense", precision="mixed_float16", num_steps=2, checkpoint_every=2)
+    trainer = training.train(config, noise_bursts(rng), tmp_path, log=lambda _: None)
     assert all(np.isfinite(row["d_loss"]) for row in trainer.history)
     with np.load(training.checkpoint_paths(tmp_path)[-1]) as content:
         layout = json.loads(content["meta"].tobytes())["layout"]
@@ -91,13 +91,16 @@ def test_checkpoints_of_a_mixed_float16_run_hold_the_loss_scale(tmp_path, rng):
     assert training.load_latest_checkpoint(fresh, tmp_path, log=lambda _: None) == 2
     assert float(ops.convert_to_numpy(fresh.d_optimizer.dynamic_scale.value)) == 1024.0
     for group, variables in trainer.gan.state_groups().items():
-        for a, b in zip(_numpy(variables), _numpy(fresh.state_groups()[group]), strict=True):
+        restored = numpy_values(fresh.state_groups()[group])
+        for a, b in zip(numpy_values(variables), restored, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=group)
 
 
 def test_mixed_bfloat16_trains_without_loss_scaling(tmp_path, rng):
-    config = _config("dense", loss="nonsaturating", precision="mixed_bfloat16", num_steps=2)
-    trainer = training.train(config, _data(rng), tmp_path, log=lambda _: None)
+    config = tiny_train_config(
+        "dense", loss="nonsaturating", precision="mixed_bfloat16", num_steps=2
+    )
+    trainer = training.train(config, noise_bursts(rng), tmp_path, log=lambda _: None)
     assert trainer.gan.discriminator.layers[-1].compute_dtype == "bfloat16"
     assert not isinstance(trainer.gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
     assert all(np.isfinite(row["g_loss"]) for row in trainer.history)
@@ -114,21 +117,24 @@ _PARALLEL_SCRIPT = textwrap.dedent(
     if os.environ["KERAS_BACKEND"] == "tensorflow":
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        two = [tf.config.LogicalDeviceConfiguration()] * 2
+        tf.config.set_logical_device_configuration(cpu, two)
     import numpy as np
     sys.path.insert(0, {tests!r})
-    from test_training import _config, _data, _numpy
+    from conftest import noise_bursts, numpy_values, tiny_train_config
     from audiogan_kit import backend, training
-    config = _config("dense", loss="hinge", n_critic=1, num_steps=2, checkpoint_every=2)
-    data = _data(np.random.default_rng(0))
+    config = tiny_train_config(
+        "dense", loss="hinge", n_critic=1, num_steps=2, checkpoint_every=2
+    )
+    data = noise_bursts(np.random.default_rng(0))
     report = {{"summary": backend.device_summary()}}
     for devices in (1, 2):
         gan = training.build_gan(dataclasses.replace(config, devices=devices))
-        start = _numpy(gan.discriminator.trainable_variables)
+        start = numpy_values(gan.discriminator.trainable_variables)
         trainer = training.train(
             dataclasses.replace(config, devices=devices), data, tempfile.mkdtemp(), log=print
         )
-        end = _numpy(trainer.gan.discriminator.trainable_variables)
+        end = numpy_values(trainer.gan.discriminator.trainable_variables)
         weight = trainer.gan.discriminator.trainable_variables[0].value
         report[devices] = {{
             "history": trainer.history,
@@ -136,7 +142,7 @@ _PARALLEL_SCRIPT = textwrap.dedent(
             "replicas": getattr(trainer.gan.parallel, "num_replicas", 1),
             "copies": len(getattr(weight, "values", None) or weight.sharding.device_set)
             if devices == 2 else 1,
-            "seed_state": _numpy([trainer.gan.seed_generator.state])[0].tolist(),
+            "seed_state": numpy_values([trainer.gan.seed_generator.state])[0].tolist(),
         }}
     print("REPORT", json.dumps(report))
     """

@@ -21,10 +21,8 @@ from conftest import tone
 def clips(fsdd_path):
     """Four FSDD clips that PESQ can score (one per digit 2-5, speaker jackson, take 10)."""
     fsdd = load_fsdd(fsdd_path, progress=False)
-    index = [
-        int(np.flatnonzero((fsdd.labels == d) & (fsdd.speakers == "jackson") & (fsdd.takes == 10))[0])
-        for d in (2, 3, 4, 5)
-    ]
+    jackson_take_10 = (fsdd.speakers == "jackson") & (fsdd.takes == 10)
+    index = [int(np.flatnonzero((fsdd.labels == d) & jackson_take_10)[0]) for d in (2, 3, 4, 5)]
     return fsdd.audio[index]
 
 

@@ -22,97 +22,57 @@ from keras import ops
 
 from audiogan_kit import training
 from audiogan_kit.config import AudioConfig
-from audiogan_kit.models import ModelConfig
-from conftest import REPO
+from conftest import REPO, TINY_ARCHITECTURES, noise_bursts, numpy_values, tiny_train_config
 
 AUDIO = AudioConfig(num_samples=4096)
-ARCHITECTURES = {
-    "dense": ModelConfig(architecture="dense", num_samples=4096, model_dim=4, latent_dim=8),
-    "wavegan": ModelConfig(num_samples=4096, model_dim=4, latent_dim=8),
-    "specgan": ModelConfig(
-        architecture="specgan", num_frames=32, num_bins=64, model_dim=4, latent_dim=8
-    ),
-    "specgan1d": ModelConfig(
-        architecture="specgan1d", num_frames=32, num_bins=64, model_dim=4, latent_dim=8
-    ),
-}
 LOSSES = ["minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp"]
-
-
-def _config(architecture: str = "dense", **changes) -> training.TrainConfig:
-    model = dataclasses.replace(ARCHITECTURES[architecture], num_classes=10, label_dim=4)
-    values = dict(
-        model=model,
-        audio=AUDIO,
-        spectrogram="mel",
-        loss="hinge",
-        n_critic=2,
-        batch_size=4,
-        num_steps=4,
-        checkpoint_every=2,
-        keep_checkpoints=2,
-        sample_every=0,
-        log_every=1,
-        num_eval_samples=2,
-        griffin_lim_iters=2,
-        ema_decay=0.9,
-    )
-    values.update(changes)
-    return training.TrainConfig(**values)
-
-
-def _data(rng, n: int = 16):
-    """Noise bursts of different loudness per label: float32 [n, 4096], labels [n]."""
-    labels = np.arange(n) % 10
-    audio = rng.standard_normal((n, AUDIO.num_samples)) * (0.05 + 0.05 * labels[:, None])
-    return np.clip(audio, -1, 1).astype(np.float32), labels
-
-
-def _numpy(variables):
-    return [np.array(ops.convert_to_numpy(v.value)) for v in variables]
 
 
 @pytest.mark.backend
 @pytest.mark.parametrize("loss", LOSSES)
-@pytest.mark.parametrize("architecture", list(ARCHITECTURES))
+@pytest.mark.parametrize("architecture", TINY_ARCHITECTURES)
 def test_a_step_of_every_architecture_and_loss_changes_the_weights(architecture, loss, rng):
-    config = _config(architecture, loss=loss)
+    config = tiny_train_config(architecture, loss=loss)
     gan = training.build_gan(config)
-    g_before = _numpy(gan.generator.trainable_variables)
-    d_before = _numpy(gan.discriminator.trainable_variables)
-    ema_before = _numpy(gan.ema_generator.weights)
+    g_before = numpy_values(gan.generator.trainable_variables)
+    d_before = numpy_values(gan.discriminator.trainable_variables)
+    ema_before = numpy_values(gan.ema_generator.weights)
     shape = config.model.sample_shape
     real = rng.uniform(-1, 1, (config.n_critic, 4, *shape)).astype(np.float32)
     labels = rng.integers(0, 10, (config.n_critic, 4)).astype(np.int32)
 
     logs = {k: float(ops.convert_to_numpy(v)) for k, v in gan.train_step((real, labels)).items()}
 
-    assert set(logs) == {"d_loss", "g_loss", "penalty", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"}  # noqa: E501
+    assert set(logs) == {
+        "d_loss", "g_loss", "penalty", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"
+    }
     assert all(np.isfinite(v) for v in logs.values()), logs
     assert logs["d_grad_norm"] > 0 and logs["g_grad_norm"] > 0
     if loss == "wgan-gp":
         assert logs["penalty"] > 0  # an untrained critic is far from 1-Lipschitz
     else:
         assert logs["penalty"] == 0
-    g_after = _numpy(gan.generator.trainable_variables)
-    d_after = _numpy(gan.discriminator.trainable_variables)
-    assert all(not np.array_equal(a, b) for a, b in zip(g_before, g_after, strict=True) if a.size > 1)  # noqa: E501
-    assert all(not np.array_equal(a, b) for a, b in zip(d_before, d_after, strict=True) if a.size > 1)  # noqa: E501
+    g_after = numpy_values(gan.generator.trainable_variables)
+    d_after = numpy_values(gan.discriminator.trainable_variables)
+    for before, after in ((g_before, g_after), (d_before, d_after)):
+        pairs = zip(before, after, strict=True)
+        assert all(not np.array_equal(a, b) for a, b in pairs if a.size > 1)
     # EMA with decay 0.9 moves 10 % of the way from the old weights to the new generator's.
     kernel = next(i for i, w in enumerate(gan.generator.weights) if "kernel" in w.path)
-    ema_after = _numpy(gan.ema_generator.weights)[kernel]
-    expected = 0.9 * ema_before[kernel] + 0.1 * _numpy(gan.generator.weights)[kernel]
+    ema_after = numpy_values(gan.ema_generator.weights)[kernel]
+    expected = 0.9 * ema_before[kernel] + 0.1 * numpy_values(gan.generator.weights)[kernel]
     np.testing.assert_allclose(ema_after, expected, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.backend
 def test_resumed_run_gives_the_same_losses_as_an_uninterrupted_one(tmp_path, rng):
     """Seeded CPU run, compiled step: 6 steps at once == 3 steps, stop, resume to 6."""
-    config = _config("dense", loss="wgan-gp", num_steps=6, checkpoint_every=3)
-    data = _data(rng)
+    config = tiny_train_config("dense", loss="wgan-gp", num_steps=6, checkpoint_every=3)
+    data = noise_bursts(rng)
     whole = training.train(config, data, tmp_path / "whole", log=lambda _: None).history
     messages: list[str] = []
-    training.train(dataclasses.replace(config, num_steps=3), data, tmp_path / "split", log=messages.append)  # noqa: E501
+    first_half = dataclasses.replace(config, num_steps=3)
+    training.train(first_half, data, tmp_path / "split", log=messages.append)
     resumed = training.train(config, data, tmp_path / "split", log=messages.append).history
     assert [r["step"] for r in resumed] == [1, 2, 3, 4, 5, 6]
     for key in ("d_loss", "g_loss", "penalty", "d_real", "d_fake"):
@@ -123,8 +83,8 @@ def test_resumed_run_gives_the_same_losses_as_an_uninterrupted_one(tmp_path, rng
 
 
 def test_checkpoints_hold_the_whole_state_and_only_the_newest_are_kept(tmp_path, rng):
-    config = _config("dense", num_steps=6, checkpoint_every=1, keep_checkpoints=2)
-    trainer = training.train(config, _data(rng), tmp_path, log=lambda _: None)
+    config = tiny_train_config("dense", num_steps=6, checkpoint_every=1, keep_checkpoints=2)
+    trainer = training.train(config, noise_bursts(rng), tmp_path, log=lambda _: None)
     assert [p.name for p in training.checkpoint_paths(tmp_path)] == [
         "ckpt-00000005.npz",
         "ckpt-00000006.npz",
@@ -137,22 +97,24 @@ def test_checkpoints_hold_the_whole_state_and_only_the_newest_are_kept(tmp_path,
         assert set(meta["layout"]) == {
             "generator", "discriminator", "ema_generator", "d_optimizer", "g_optimizer", "seed"
         }
-        iterations = [i for i, (path, _) in enumerate(meta["layout"]["g_optimizer"]) if "iteration" in path]  # noqa: E501
+        layout = meta["layout"]["g_optimizer"]
+        iterations = [i for i, (path, _) in enumerate(layout) if "iteration" in path]
         assert int(content[f"g_optimizer/{iterations[0]}"]) == 6  # one Adam update per step
         assert int(content[f"d_optimizer/{iterations[0]}"]) == 12  # n_critic = 2
     # A fresh GAN restored from the checkpoint has the trained weights, EMA and seed state.
     fresh = training.build_gan(dataclasses.replace(config, seed=99))
     assert training.load_latest_checkpoint(fresh, tmp_path, log=lambda _: None) == 6
     for group, variables in trainer.gan.state_groups().items():
-        for a, b in zip(_numpy(variables), _numpy(fresh.state_groups()[group]), strict=True):
+        restored = numpy_values(fresh.state_groups()[group])
+        for a, b in zip(numpy_values(variables), restored, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=group)
     assert (tmp_path / "config.json").is_file()
     assert not (tmp_path / "stats.json").exists()  # waveform models need no statistics
 
 
 def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, rng):
-    config = _config("dense", num_steps=4, checkpoint_every=2, keep_checkpoints=3)
-    training.train(config, _data(rng), tmp_path, log=lambda _: None)
+    config = tiny_train_config("dense", num_steps=4, checkpoint_every=2, keep_checkpoints=3)
+    training.train(config, noise_bursts(rng), tmp_path, log=lambda _: None)
     first, latest = training.checkpoint_paths(tmp_path)
     latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])  # cut mid-write
     (tmp_path / "checkpoints" / ".ckpt-00000006.npz.123.tmp").write_bytes(b"partial")
@@ -161,7 +123,7 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, rn
     assert training.load_latest_checkpoint(gan, tmp_path, log=messages.append) == 2
     assert len(messages) == 1 and "ckpt-00000004.npz" in messages[0] and "previous" in messages[0]
     # A wrong-config checkpoint is refused, not half-loaded.
-    other = training.build_gan(_config("dense", ema_decay=None))
+    other = training.build_gan(tiny_train_config("dense", ema_decay=None))
     assert training.load_latest_checkpoint(other, tmp_path, log=messages.append) is None
     assert "another config" in messages[-1]
 
@@ -173,23 +135,25 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, r
                 kernel = trainer.gan.discriminator.trainable_variables[0]
                 kernel.assign(np.full(kernel.shape, np.nan, dtype=np.float32))
 
-    config = _config("dense", num_steps=8, checkpoint_every=2)
+    config = tiny_train_config("dense", num_steps=8, checkpoint_every=2)
     with pytest.raises(training.TrainingDiverged) as stop:
-        training.train(config, _data(rng), tmp_path, callbacks=[Poison()], log=lambda _: None)
+        training.train(
+            config, noise_bursts(rng), tmp_path, callbacks=[Poison()], log=lambda _: None
+        )
     message = str(stop.value)
     assert "step 4" in message and "nan" in message.lower() and "ckpt-00000002.npz" in message
     assert "lower the learning rates" in message
     assert [p.name for p in training.checkpoint_paths(tmp_path)] == ["ckpt-00000002.npz"]
     gan = training.build_gan(config)
     assert training.load_latest_checkpoint(gan, tmp_path, log=lambda _: None) == 2
-    assert all(np.all(np.isfinite(w)) for w in _numpy(gan.discriminator.variables))
+    assert all(np.all(np.isfinite(w)) for w in numpy_values(gan.discriminator.variables))
 
 
 def test_nan_in_the_data_is_caught_at_the_first_step(tmp_path, rng):
-    audio, labels = _data(rng)
+    audio, labels = noise_bursts(rng)
     audio[:] = np.nan
     with pytest.raises(training.TrainingDiverged, match=r"step 1: d_loss"):
-        training.train(_config("dense"), (audio, labels), tmp_path, log=lambda _: None)
+        training.train(tiny_train_config("dense"), (audio, labels), tmp_path, log=lambda _: None)
     assert training.checkpoint_paths(tmp_path) == []
 
 
@@ -198,11 +162,14 @@ _KILL_SCRIPT = textwrap.dedent(
     import sys
     import numpy as np
     sys.path.insert(0, {tests!r})
-    from test_training import _config, _data
+    from conftest import noise_bursts, tiny_train_config
     from audiogan_kit import training
-    config = _config("dense", num_steps=100000, checkpoint_every=1, keep_checkpoints=3)
+    config = tiny_train_config(
+        "dense", num_steps=100000, checkpoint_every=1, keep_checkpoints=3
+    )
     print("started", flush=True)
-    training.train(config, _data(np.random.default_rng(1234)), {run!r}, log=lambda _: None)
+    data = noise_bursts(np.random.default_rng(1234))
+    training.train(config, data, {run!r}, log=lambda _: None)
     """
 )
 
@@ -227,8 +194,9 @@ def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path, rn
     last = int(training.checkpoint_paths(run)[-1].stem.split("-")[1])
     assert last >= 3
     messages: list[str] = []
-    config = _config("dense", num_steps=last + 2, checkpoint_every=1, keep_checkpoints=3)
-    resumed = training.train(config, _data(np.random.default_rng(1234)), run, log=messages.append)
+    config = tiny_train_config("dense", num_steps=last + 2, checkpoint_every=1, keep_checkpoints=3)
+    data = noise_bursts(np.random.default_rng(1234))
+    resumed = training.train(config, data, run, log=messages.append)
     assert any(f"from step {last}" in m for m in messages), messages
     assert resumed.step == last + 2
     steps = [r["step"] for r in training.read_history(run)]
@@ -236,8 +204,8 @@ def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path, rn
 
 
 def test_generate_from_a_run_makes_clips_of_the_asked_digit(tmp_path, rng):
-    config = _config("specgan", num_steps=2)
-    training.train(config, _data(rng), tmp_path, log=lambda _: None)
+    config = tiny_train_config("specgan", num_steps=2)
+    training.train(config, noise_bursts(rng), tmp_path, log=lambda _: None)
     samples = sorted((tmp_path / "samples").glob("step-*.npz"))
     assert [s.name for s in samples] == ["step-00000002.npz"]
     with np.load(samples[0]) as content:
@@ -256,13 +224,14 @@ def test_generate_from_a_run_makes_clips_of_the_asked_digit(tmp_path, rng):
 
 
 def test_a_run_folder_refuses_a_different_config(tmp_path, rng):
-    training.train(_config("dense", num_steps=2), _data(rng), tmp_path, log=lambda _: None)
+    data = noise_bursts(rng)
+    training.train(tiny_train_config("dense", num_steps=2), data, tmp_path, log=lambda _: None)
     with pytest.raises(ValueError, match="another config"):
-        training.Trainer(_config("dense", num_steps=2, loss="lsgan"), _data(rng), tmp_path)
+        training.make_trainer(tiny_train_config("dense", num_steps=2, loss="lsgan"), data, tmp_path)
 
 
 def test_config_round_trips_through_json_and_checks_its_values(tmp_path):
-    config = training.PRESETS["quick"]
+    config = training.TRAIN_PRESETS["quick"]
     assert training.TrainConfig.load(config.save(tmp_path / "c.json")) == config
     with pytest.raises(ValueError, match="loss must be one of"):
         dataclasses.replace(config, loss="wasserstein")
@@ -277,13 +246,17 @@ def test_config_round_trips_through_json_and_checks_its_values(tmp_path):
 
 
 def test_presets_quick_is_a_small_conditional_mel_gan_and_paper_follows_wavegan():
-    quick, paper = training.PRESETS["quick"], training.PRESETS["paper"]
+    quick, paper = training.TRAIN_PRESETS["quick"], training.TRAIN_PRESETS["paper"]
     assert quick.model.architecture == "specgan1d" and quick.spectrogram == "mel"
     assert quick.model.conditional and quick.ema_decay is not None
     assert (quick.model.num_frames, quick.model.num_bins) == (64, 64)
     assert paper.model.architecture == "wavegan" and paper.model.model_dim == 64
-    assert (paper.loss, paper.n_critic, paper.batch_size, paper.penalty_weight) == ("wgan-gp", 5, 64, 10.0)  # noqa: E501
-    assert (paper.g_learning_rate, paper.d_learning_rate, paper.beta_1, paper.beta_2) == (1e-4, 1e-4, 0.5, 0.9)  # noqa: E501
+    assert (paper.loss, paper.n_critic, paper.batch_size, paper.penalty_weight) == (
+        "wgan-gp", 5, 64, 10.0
+    )
+    assert (paper.g_learning_rate, paper.d_learning_rate, paper.beta_1, paper.beta_2) == (
+        1e-4, 1e-4, 0.5, 0.9
+    )
     assert paper.model.phase_shuffle == 2
 
 
@@ -310,10 +283,12 @@ def test_mel_round_trip_keeps_the_spectral_envelope(rng):
 def test_dashboard_shows_losses_samples_beside_real_clips_and_stops_cleanly(tmp_path, rng):
     from audiogan_kit.widgets import TrainingDashboard
 
-    audio, labels = _data(rng)
-    config = _config("specgan", num_steps=2, sample_every=2, log_every=1)
+    audio, labels = noise_bursts(rng)
+    config = tiny_train_config("specgan", num_steps=2, sample_every=2, log_every=1)
     dashboard = TrainingDashboard(audio, labels, sample_rate=AUDIO.sample_rate)
-    training.train(config, (audio, labels), tmp_path / "a", callbacks=[dashboard], log=lambda _: None)  # noqa: E501
+    training.train(
+        config, (audio, labels), tmp_path / "a", callbacks=[dashboard], log=lambda _: None
+    )
     assert dashboard.status.value.startswith("finished at step 2")
     assert dashboard.loss_image.value[:4] == b"\x89PNG"
     comparison = dashboard.samples_box.children[0]
@@ -322,7 +297,9 @@ def test_dashboard_shows_losses_samples_beside_real_clips_and_stops_cleanly(tmp_
     assert len(comparison.players) == 2 * config.num_eval_samples
 
     # In the background: the Stop button ends the run at the next step, with a checkpoint.
-    long_run = dataclasses.replace(config, num_steps=100_000, sample_every=0, checkpoint_every=1000)  # noqa: E501
+    long_run = dataclasses.replace(
+        config, num_steps=100_000, sample_every=0, checkpoint_every=1000
+    )
     dashboard = TrainingDashboard(audio, labels, sample_rate=AUDIO.sample_rate)
     dashboard.start(long_run, (audio, labels), tmp_path / "b")
     deadline = time.monotonic() + 120
@@ -338,7 +315,7 @@ def test_dashboard_shows_losses_samples_beside_real_clips_and_stops_cleanly(tmp_
 def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_path, rng):
     from audiogan_kit.widgets import RunComparison
 
-    comparison = RunComparison(_config("dense"), _data(rng), tmp_path)
+    comparison = RunComparison(tiny_train_config("dense"), noise_bursts(rng), tmp_path)
     comparison.controls["loss"].value = "lsgan"
     comparison.controls["num_steps"].value = 10
     comparison.controls["n_critic"].value = 1

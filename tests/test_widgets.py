@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import io
+import subprocess
+import sys
 
 import matplotlib
 
@@ -12,30 +13,17 @@ import ipywidgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import soundfile  # noqa: E402
 
 from audiogan_kit import widgets  # noqa: E402
 from audiogan_kit.config import AudioConfig  # noqa: E402
 from audiogan_kit.data import AudioDataset, load_audio  # noqa: E402
-from conftest import tone  # noqa: E402
+from conftest import PCM_TOLERANCE, REPO, decode_wav, tone  # noqa: E402
 
 CONFIG = AudioConfig()
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# wav_bytes writes round(x * 32767); soundfile reads back x / 32768.
-PCM_TOLERANCE = 2 / 32768
 
-
-def _decode(wav: bytes) -> tuple[np.ndarray, int]:
-    audio, rate = soundfile.read(io.BytesIO(bytes(wav)), dtype="float32")
-    return audio, rate
-
-
-@pytest.fixture(autouse=True)
-def no_figure_left_open():
-    """Every test must leave no matplotlib figure open."""
-    plt.close("all")
-    yield
-    assert plt.get_fignums() == [], "a figure was left open"
+# Every test must leave no matplotlib figure open.
+pytestmark = pytest.mark.usefixtures("no_figure_left_open")
 
 
 @pytest.fixture
@@ -87,14 +75,14 @@ def test_audio_player_holds_a_valid_wav(clips):
     assert isinstance(player, ipywidgets.VBox)
     assert isinstance(player.audio, ipywidgets.Audio) and player.audio in player.children
     assert player.audio.format == "wav" and player.audio.autoplay is False
-    audio, rate = _decode(player.audio.value)
+    audio, rate = decode_wav(player.audio.value)
     assert rate == 8000 and audio.shape == (4000,)
     np.testing.assert_allclose(audio, clips[2], atol=PCM_TOLERANCE)  # 16-bit PCM
     assert player.label.value == "tone (0.50 s)"
     # Default label: the duration; a [samples, 1] clip and another rate work too.
     other = widgets.audio_player(clips[0][:, None], 16000)
     assert other.label.value == "0.51 s"
-    assert _decode(other.audio.value)[1] == 16000
+    assert decode_wav(other.audio.value)[1] == 16000
 
 
 def test_player_grid_has_one_labelled_player_per_clip(rng):
@@ -105,7 +93,7 @@ def test_player_grid_has_one_labelled_player_per_clip(rng):
     assert len(grid.children) == 7 and list(grid.children) == grid.players
     assert [p.label.value for p in grid.players] == [f"sample {i} (0.10 s)" for i in range(7)]
     assert grid.layout.grid_template_columns.startswith("repeat(3,")
-    decoded = _decode(grid.players[4].audio.value)[0]
+    decoded = decode_wav(grid.players[4].audio.value)[0]
     np.testing.assert_allclose(decoded, np.clip(batch[4], -1, 1), atol=PCM_TOLERANCE)
     # Default labels, fewer clips than columns.
     small = widgets.player_grid(batch[:2], 8000)
@@ -140,6 +128,18 @@ def test_bad_input_raises_value_error_with_a_message(call, message):
 # ---------------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------------
+
+
+def test_plots_imports_neither_ipywidgets_nor_keras():
+    """The CLI draws its PNGs with audiogan_kit.plots: importing it stays light."""
+    code = (
+        "import sys, audiogan_kit.plots; "
+        "print('ipywidgets' in sys.modules, 'keras' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.split() == ["False", "False"]
 
 
 def test_plot_waveform_and_spectrogram_axes(clips):
@@ -208,7 +208,7 @@ def test_compare_spectrograms_widget(clips):
     by_config = widgets.compare_spectrograms(clips[:2], CONFIG, ["a", "b"])
     assert bytes(by_config.image.value) == bytes(widget.image.value)
     other_rate = widgets.compare_spectrograms(clips[:2], 16000, ["a", "b"])
-    assert _decode(other_rate.players[0].audio.value)[1] == 16000
+    assert decode_wav(other_rate.players[0].audio.value)[1] == 16000
     # The frequency axis now reads up to 8 kHz: a different picture.
     assert bytes(other_rate.image.value) != bytes(widget.image.value)
 
@@ -224,7 +224,7 @@ def _check_shows_the_chosen_clip(browser, dataset: AudioDataset) -> None:
     assert dataset.speakers[index] == browser.speaker.value
     assert dataset.takes[index] == browser.take.value
     assert browser.take.min <= browser.take.value <= browser.take.max
-    audio, rate = _decode(browser.audio.value)
+    audio, rate = decode_wav(browser.audio.value)
     assert rate == 8000
     np.testing.assert_allclose(audio, dataset.audio[index], atol=PCM_TOLERANCE)
     length_s = dataset.lengths[index] / 8000
@@ -273,7 +273,7 @@ def test_dataset_browser_with_unknown_takes(small_fsdd):
     browser.take.value = 2
     assert browser.index == 2
     np.testing.assert_allclose(
-        _decode(browser.audio.value)[0], unknown.audio[2], atol=PCM_TOLERANCE
+        decode_wav(browser.audio.value)[0], unknown.audio[2], atol=PCM_TOLERANCE
     )
     assert "take unknown" in browser.title.value
     with pytest.raises(ValueError, match="at least one clip"):

@@ -1,0 +1,106 @@
+"""Audio data: FSDD found or downloaded and verified, any folder of audio, splits, pipelines.
+
+Introduced in notebooks/01_data.ipynb (noisy FSDD in notebooks/06_enhancement.ipynb).
+
+Every clip the kit handles is a mono float32 waveform in [-1, 1] at ``config.sample_rate``
+Hz, padded or cropped to ``config.num_samples`` samples (8,192 samples = 1.024 s at 8 kHz by
+default). A loaded collection of clips is an :class:`AudioDataset`: NumPy arrays (clips along
+axis 0, time along axis 1) plus labels, speakers and takes, and the
+:class:`~audiogan_kit.config.AudioConfig` that produced it.
+
+Layout (each file readable top to bottom; every name below is importable from here):
+
+- ``errors``    :class:`DataError`, raised with the file or folder and the fix for bad input
+- ``registry``  what can be downloaded (FSDD pinned by commit and digest), :func:`cache_dir`,
+  finding FSDD (:func:`fsdd_path`), :func:`dataset_digest`, safe extraction,
+  :func:`download_fsdd`
+- ``audio``     decoding one file (:func:`load_audio_raw`, :func:`load_audio`),
+  :func:`fix_length`, writing wav (:func:`wav_bytes`, :func:`save_wav`)
+- ``datasets``  :class:`AudioDataset` (splits, NumPy and ``tf.data`` pipelines),
+  :func:`clip_length_table`
+- ``cache``     the decoded-array cache of FSDD (``.npz`` keyed by files + config,
+  checksummed; :func:`fsdd_cache_file`)
+- ``loading``   :func:`load_fsdd` (cached) and :func:`load_folder` (any folder of audio)
+- ``noise``     noise synthesis (white, pink, brown, hum, babble; :func:`make_noise`),
+  :func:`active_mask`, :func:`measure_snr`, :func:`mix_at_snr`
+- ``noisy``     :class:`NoisyDataset`, :func:`make_noisy_dataset`, :func:`make_noisy_split`
+"""
+
+from ..config import DEFAULT_CONFIG, AudioConfig
+from .audio import SUPPORTED_EXTENSIONS, fix_length, load_audio, load_audio_raw, save_wav, wav_bytes
+from .cache import fsdd_cache_file
+from .datasets import AudioDataset, clip_length_table
+from .errors import DataError
+from .loading import load_folder, load_fsdd
+from .noise import (
+    ACTIVE_FRAME,
+    ACTIVE_THRESHOLD_DB,
+    NOISE_EXPONENTS,
+    NOISE_TYPES,
+    active_mask,
+    babble_noise,
+    colored_noise,
+    hum_noise,
+    make_noise,
+    measure_snr,
+    mix_at_snr,
+)
+from .noisy import NOISY_TEST_SPEAKERS, NoisyDataset, make_noisy_dataset, make_noisy_split
+from .registry import (
+    DATA_HUB,
+    FSDD_COMMIT,
+    FSDD_DIGEST,
+    FSDD_NAME_PATTERN,
+    FSDD_REPOSITORY,
+    FSDD_TEST_TAKES,
+    FSDD_URL,
+    cache_dir,
+    dataset_digest,
+    download_fsdd,
+    fsdd_path,
+)
+
+# AudioConfig and DEFAULT_CONFIG belong to audiogan_kit.config; they stay importable from here
+# because every loader takes them.
+__all__ = [
+    "ACTIVE_FRAME",
+    "ACTIVE_THRESHOLD_DB",
+    "DATA_HUB",
+    "DEFAULT_CONFIG",
+    "FSDD_COMMIT",
+    "FSDD_DIGEST",
+    "FSDD_NAME_PATTERN",
+    "FSDD_REPOSITORY",
+    "FSDD_TEST_TAKES",
+    "FSDD_URL",
+    "NOISE_EXPONENTS",
+    "NOISE_TYPES",
+    "NOISY_TEST_SPEAKERS",
+    "SUPPORTED_EXTENSIONS",
+    "AudioConfig",
+    "AudioDataset",
+    "DataError",
+    "NoisyDataset",
+    "active_mask",
+    "babble_noise",
+    "cache_dir",
+    "clip_length_table",
+    "colored_noise",
+    "dataset_digest",
+    "download_fsdd",
+    "fix_length",
+    "fsdd_cache_file",
+    "fsdd_path",
+    "hum_noise",
+    "load_audio",
+    "load_audio_raw",
+    "load_folder",
+    "load_fsdd",
+    "make_noise",
+    "make_noisy_dataset",
+    "make_noisy_split",
+    "measure_snr",
+    "mix_at_snr",
+    "save_wav",
+    "wav_bytes",
+]

@@ -1,0 +1,56 @@
+"""Every network of the kit, built from ``keras.layers`` so it runs under TensorFlow and JAX.
+
+Introduced in notebooks/02_models.ipynb.
+
+- :mod:`~audiogan_kit.models.config`: :class:`ModelConfig`, the frozen description of a GAN's
+  generator/discriminator pair, and :data:`MODEL_PRESETS`;
+- :mod:`~audiogan_kit.models.gan`: the dense baseline, WaveGAN, SpecGAN and the 1-D SpecGAN,
+  each registered in :data:`ARCHITECTURES`; :func:`build_generator`,
+  :func:`build_discriminator`;
+- :mod:`~audiogan_kit.models.segan`: SEGAN's enhancer generator and pair discriminator
+  (:class:`EnhancerConfig`, :data:`ENHANCER_PRESETS`);
+- :mod:`~audiogan_kit.models.judge`: the digit classifier that evaluation scores audio with;
+- :mod:`~audiogan_kit.models.blocks`: the building blocks they share (stem, upsampling,
+  spectral norm, conditional logit head);
+- :mod:`~audiogan_kit.models.saving` and :mod:`~audiogan_kit.models.summary`: ``.keras``
+  files with ``safe_mode=True``; parameter counts, layer tables, receptive fields.
+
+Shapes are channels last, time before frequency: a generator maps noise float32
+``[batch, latent_dim]`` (+ label int32 ``[batch]``) to a waveform ``[batch, samples, 1]`` or a
+spectrogram ``[batch, frames, bins, 1]`` in [-1, 1]; a discriminator maps that (+ label) to one
+raw logit ``[batch, 1]``.
+"""
+
+from .config import CONDITIONING, MODEL_PRESETS, ModelConfig
+from .gan import ARCHITECTURES, Architecture, build_discriminator, build_generator
+from .judge import JudgeConfig, build_judge_model, build_judge_networks
+from .saving import load_model, save_model
+from .segan import (
+    ENHANCER_PRESETS,
+    EnhancerConfig,
+    build_enhancer_generator,
+    build_pair_discriminator,
+)
+from .summary import layer_table, parameter_count, receptive_field
+
+__all__ = [
+    "ARCHITECTURES",
+    "CONDITIONING",
+    "ENHANCER_PRESETS",
+    "MODEL_PRESETS",
+    "Architecture",
+    "EnhancerConfig",
+    "JudgeConfig",
+    "ModelConfig",
+    "build_discriminator",
+    "build_enhancer_generator",
+    "build_generator",
+    "build_judge_model",
+    "build_judge_networks",
+    "build_pair_discriminator",
+    "layer_table",
+    "load_model",
+    "parameter_count",
+    "receptive_field",
+    "save_model",
+]

@@ -1,0 +1,106 @@
+"""Training GANs and enhancers: configs, the two-player models, the loop, checkpoints, runs.
+
+Introduced in notebooks/04_training.ipynb.
+
+- :mod:`~audiogan_kit.training.configs`: :class:`TrainConfig`, :class:`EnhancerTrainConfig`
+  and their presets (:data:`TRAIN_PRESETS`, :data:`ENHANCER_TRAIN_PRESETS`);
+- :mod:`~audiogan_kit.training.two_player`: :class:`TwoPlayerModel`, what every GAN shares
+  (two networks, two optimizers, the update, the checkpoint state); its siblings
+  :class:`GAN` (:mod:`~audiogan_kit.training.gan`: noise to audio, ``n_critic``, EMA) and
+  :class:`EnhancementGAN` (:mod:`~audiogan_kit.training.pair_gan`: noisy to clean audio);
+- :mod:`~audiogan_kit.training.precision`: mixed precision per model, Adam;
+- :mod:`~audiogan_kit.training.examples`: training examples, batches, evaluation samplers;
+- :mod:`~audiogan_kit.training.trainer`: :class:`Trainer`, the loop (given a model, a batch
+  source, a sampler and callbacks), and :class:`TrainingDiverged`;
+- :mod:`~audiogan_kit.training.checkpoints` and :mod:`~audiogan_kit.training.run_folder`:
+  atomic checkpoints with exact resume; what a run folder holds;
+- :mod:`~audiogan_kit.training.runs`: :func:`train`, :func:`train_enhancer`,
+  :func:`load_run`, :func:`load_enhancer_run`.
+
+Data shapes (channels last, as everywhere in the kit): a waveform model trains on
+``float32 [batch, num_samples, 1]`` in [-1, 1]; a SpecGAN on normalised log-magnitude
+``float32 [batch, num_frames, num_bins, 1]`` in [-1, 1] (``spectrogram="linear"``, 128 bins)
+or normalised log-mel ``[batch, num_frames, n_mels, 1]`` (``spectrogram="mel"``, 64 bands).
+"""
+
+from ..callbacks import TrainCallback
+from .checkpoints import (
+    CheckpointError,
+    checkpoint_paths,
+    load_latest_checkpoint,
+    save_checkpoint,
+)
+from .configs import (
+    ENHANCER_TRAIN_PRESETS,
+    SPECTROGRAMS,
+    TRAIN_PRESETS,
+    EnhancerTrainConfig,
+    TrainConfig,
+)
+from .examples import (
+    EpochBatches,
+    NoiseSampler,
+    PairSampler,
+    batch_indices,
+    dataset_arrays,
+    examples_to_audio,
+    pair_arrays,
+    prepare_examples,
+)
+from .gan import GAN, build_gan
+from .pair_gan import EnhancementGAN, build_enhancement_gan
+from .precision import adam, compile_with_adam, set_precision
+from .run_folder import RunFolder, load_stats, read_history
+from .runs import (
+    RunGenerator,
+    load_enhancer_run,
+    load_run,
+    make_enhancer_trainer,
+    make_trainer,
+    train,
+    train_enhancer,
+)
+from .trainer import Trainer, TrainingDiverged
+from .two_player import TwoPlayerModel, global_norm
+
+__all__ = [
+    "ENHANCER_TRAIN_PRESETS",
+    "GAN",
+    "SPECTROGRAMS",
+    "TRAIN_PRESETS",
+    "CheckpointError",
+    "EnhancementGAN",
+    "EnhancerTrainConfig",
+    "EpochBatches",
+    "NoiseSampler",
+    "PairSampler",
+    "RunFolder",
+    "RunGenerator",
+    "TrainCallback",
+    "TrainConfig",
+    "Trainer",
+    "TrainingDiverged",
+    "TwoPlayerModel",
+    "adam",
+    "batch_indices",
+    "build_enhancement_gan",
+    "build_gan",
+    "checkpoint_paths",
+    "compile_with_adam",
+    "dataset_arrays",
+    "examples_to_audio",
+    "global_norm",
+    "load_enhancer_run",
+    "load_latest_checkpoint",
+    "load_run",
+    "load_stats",
+    "make_enhancer_trainer",
+    "make_trainer",
+    "pair_arrays",
+    "prepare_examples",
+    "read_history",
+    "save_checkpoint",
+    "set_precision",
+    "train",
+    "train_enhancer",
+]

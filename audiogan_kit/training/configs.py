@@ -1,0 +1,293 @@
+"""What defines a training run: :class:`TrainConfig` (a GAN) and :class:`EnhancerTrainConfig`
+(a speech enhancer), and their named presets.
+
+Introduced in notebooks/04_training.ipynb and notebooks/06_enhancement.ipynb.
+
+Both derive from :class:`~audiogan_kit.config.OptimizerConfig` (batch, steps, Adam,
+checkpoints, precision) and are frozen; a run saves its config as ``config.json`` and inside
+every checkpoint. Change one option of a preset with ``dataclasses.replace``. Why each preset
+is what it is, with the measurements, is in ``benchmarks/presets.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .. import losses
+from ..config import AudioConfig, OptimizerConfig
+from ..models import ENHANCER_PRESETS, EnhancerConfig, ModelConfig
+
+__all__ = [
+    "ENHANCER_TRAIN_PRESETS",
+    "SPECTROGRAMS",
+    "TRAIN_PRESETS",
+    "EnhancerTrainConfig",
+    "TrainConfig",
+]
+
+#: What a SpecGAN generates: log-magnitude STFT bins, or log-mel bands.
+SPECTROGRAMS = ("linear", "mel")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(OptimizerConfig):
+    """Everything that defines a GAN training run; frozen, saved with every checkpoint.
+
+    The optimisation fields (learning rates, Adam betas, batch size, steps, seed,
+    checkpoints, logging, XLA, precision) are those of
+    :class:`~audiogan_kit.config.OptimizerConfig`; the WaveGAN paper uses Adam 1e-4 (0.5,
+    0.9) and batch 64, the defaults. One "step" is ``n_critic`` discriminator updates and one
+    generator update.
+
+    Attributes:
+        model: the generator/discriminator pair (:class:`~audiogan_kit.models.ModelConfig`).
+        audio: how clips are read and turned into spectrograms.
+        spectrogram: for the SpecGANs (``"specgan"``, ``"specgan1d"``): ``"linear"``
+            (log-magnitude STFT, ``model.num_bins == audio.num_bins``, 128 bins) or
+            ``"mel"`` (log-mel, ``model.num_bins == audio.n_mels``, 64 bands). Ignored by
+            waveform models.
+        loss: a key of :data:`audiogan_kit.losses.LOSSES` (``"minimax"``,
+            ``"nonsaturating"``, ``"lsgan"``, ``"hinge"``, ``"wgan-gp"``).
+        gp_weight: weight of the loss's own penalty (``wgan-gp``: lambda, 10 by default);
+            ``None`` means the default of :data:`audiogan_kit.losses.PENALTIES`.
+        r1_weight: gamma of an optional R1 penalty on real data (0 = off).
+        n_critic: discriminator updates per generator update (5 in the WaveGAN paper).
+        ema_decay: decay of the exponential moving average of the generator's weights used
+            for sampling (e.g. 0.999); ``None`` samples from the raw weights.
+        griffin_lim_iters: Griffin-Lim iterations when SpecGAN samples are made audible.
+        devices: how many devices to split each batch over (data parallelism: every device
+            holds a copy of the models; ``tf.distribute.MirroredStrategy`` under TensorFlow,
+            ``keras.distribution.DataParallel`` under JAX). 1 = one device (the first GPU
+            when there is one); ``batch_size`` is the global batch and must be a multiple.
+
+    ``num_eval_samples`` evaluation samples are made from fixed noise, with labels
+    ``0, 1, ..., num_classes - 1, 0, ...`` when the model is conditional.
+    """
+
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
+    spectrogram: str = "linear"
+    loss: str = "wgan-gp"
+    gp_weight: float | None = None
+    r1_weight: float = 0.0
+    n_critic: int = 5
+    ema_decay: float | None = 0.999
+    griffin_lim_iters: int = 32
+    devices: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.loss not in losses.LOSSES:
+            raise ValueError(f"loss must be one of {sorted(losses.LOSSES)}, got {self.loss!r}.")
+        if self.spectrogram not in SPECTROGRAMS:
+            raise ValueError(
+                f"spectrogram must be one of {SPECTROGRAMS}, got {self.spectrogram!r}."
+            )
+        for name in ("n_critic", "griffin_lim_iters"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(
+                    f"{name} must be a positive integer, got {getattr(self, name)}."
+                )
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay}.")
+        if self.r1_weight < 0 or (self.gp_weight is not None and self.gp_weight < 0):
+            raise ValueError("gp_weight and r1_weight must be >= 0.")
+        if int(self.devices) < 1 or self.batch_size % int(self.devices):
+            raise ValueError(
+                f"devices must be a positive integer that divides batch_size={self.batch_size} "
+                f"(each device gets batch_size / devices examples), got devices={self.devices}."
+            )
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        model, audio = self.model, self.audio
+        if model.is_spectrogram:
+            bins = audio.n_mels if self.spectrogram == "mel" else audio.num_bins
+            if (model.num_frames, model.num_bins) != (audio.num_frames, bins):
+                kind = "mel bands" if self.spectrogram == "mel" else "bins"
+                raise ValueError(
+                    f"the SpecGAN model expects {model.num_frames} x {model.num_bins} "
+                    f"spectrograms but the audio config gives {audio.num_frames} frames x "
+                    f"{bins} {kind}; set ModelConfig(num_frames={audio.num_frames}, "
+                    f"num_bins={bins})."
+                )
+        elif model.num_samples != audio.num_samples:
+            raise ValueError(
+                f"the {model.architecture} model makes {model.num_samples} samples but the "
+                f"audio config has num_samples={audio.num_samples}; make them equal."
+            )
+
+    @property
+    def penalty_weight(self) -> float:
+        """The weight of the loss's own penalty (0 when the loss has none)."""
+        if self.loss not in losses.PENALTIES:
+            return 0.0
+        if self.gp_weight is None:
+            return losses.PENALTIES[self.loss][1]
+        return float(self.gp_weight)
+
+    @property
+    def is_spectrogram(self) -> bool:
+        return self.model.is_spectrogram
+
+
+_QUICK_AUDIO = AudioConfig()
+TRAIN_PRESETS: dict[str, TrainConfig] = {
+    # A small conditional 1-D SpecGAN on 64 frames x 64 log-mel bands with an EMA generator,
+    # for a laptop CPU.
+    "quick": TrainConfig(
+        model=ModelConfig(
+            architecture="specgan1d",
+            num_frames=_QUICK_AUDIO.num_frames,
+            num_bins=_QUICK_AUDIO.n_mels,
+            latent_dim=64,
+            model_dim=16,
+            num_classes=10,
+            label_dim=16,
+            conditioning="concat",
+            upsample="nearest",
+            batch_norm=True,
+            spectral_norm=False,
+        ),
+        audio=_QUICK_AUDIO,
+        spectrogram="mel",
+        loss="nonsaturating",
+        n_critic=1,
+        g_learning_rate=1e-3,
+        d_learning_rate=1e-3,
+        beta_2=0.99,
+        batch_size=32,
+        num_steps=6000,
+        ema_decay=0.995,
+        checkpoint_every=500,
+        sample_every=500,
+        log_every=20,
+    ),
+    # The WaveGAN paper (Donahue et al. 2019): d = 64, batch 64, WGAN-GP (lambda 10),
+    # 5 critic updates per generator update, Adam 1e-4 (0.5, 0.9), phase shuffle 2, no EMA.
+    # The kit's clips are 8,192 samples at 8 kHz (the paper: 16,384 at 16 kHz). For a GPU.
+    "paper": TrainConfig(
+        model=ModelConfig(architecture="wavegan", num_samples=8192, model_dim=64, num_classes=0),
+        audio=AudioConfig(),
+        loss="wgan-gp",
+        n_critic=5,
+        batch_size=64,
+        num_steps=100_000,
+        ema_decay=None,
+        checkpoint_every=1000,
+        sample_every=1000,
+        log_every=50,
+    ),
+}
+"""Named GAN runs; ``dataclasses.replace(TRAIN_PRESETS["quick"], num_steps=...)``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class EnhancerTrainConfig(OptimizerConfig):
+    """Everything that defines an enhancer training run; frozen, saved with every checkpoint.
+
+    The optimisation fields are those of :class:`~audiogan_kit.config.OptimizerConfig`
+    (SEGAN: learning rate 2e-4); one step is one discriminator and one generator update.
+
+    Attributes:
+        model: the generator/discriminator sizes (:class:`~audiogan_kit.models.EnhancerConfig`);
+            ``model.num_samples`` must equal ``audio.num_samples`` (whole clips are windows).
+        audio: the audio config of the (noisy, clean) pairs.
+        l1_weight: weight of :func:`~audiogan_kit.losses.l1_loss` in the generator's loss
+            (100 in SEGAN).
+        adversarial_weight: weight of the least-squares adversarial term; 0 trains the
+            generator with the reconstruction terms alone and never updates the
+            discriminator (the ablation that shows what the adversarial term adds).
+        spectral_weight: weight of :func:`~audiogan_kit.losses.spectral_loss`
+            (multi-resolution log-magnitude STFT L1) in the generator's loss; 0 = SEGAN's loss.
+        spectral_fft_sizes: the STFT sizes in samples of the spectral term, each from 16 to
+            ``audio.num_samples``.
+
+    ``num_eval_samples`` fixed noisy clips are enhanced at every ``sample_every`` steps.
+    """
+
+    model: EnhancerConfig = dataclasses.field(
+        default_factory=lambda: ENHANCER_PRESETS["segan-cpu"]
+    )
+    audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
+    l1_weight: float = 100.0
+    adversarial_weight: float = 1.0
+    spectral_weight: float = 0.0
+    spectral_fft_sizes: tuple[int, ...] = (128, 256, 512)
+    g_learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    beta_2: float = 0.999
+    batch_size: int = 16
+    checkpoint_every: int = 250
+    keep_checkpoints: int = 2
+    sample_every: int = 250
+    num_eval_samples: int = 4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(
+            self, "spectral_fft_sizes", tuple(int(n) for n in self.spectral_fft_sizes)
+        )
+        weights = (self.l1_weight, self.adversarial_weight, self.spectral_weight)
+        if min(weights) < 0:
+            raise ValueError(
+                "l1_weight, adversarial_weight and spectral_weight must be >= 0, got "
+                f"{self.l1_weight}, {self.adversarial_weight} and {self.spectral_weight}."
+            )
+        if max(weights) == 0:
+            raise ValueError(
+                "l1_weight, adversarial_weight and spectral_weight are all 0: nothing to train."
+            )
+        sizes = self.spectral_fft_sizes
+        if self.spectral_weight > 0 and (
+            not sizes or min(sizes) < 16 or max(sizes) > self.audio.num_samples
+        ):
+            raise ValueError(
+                f"spectral_fft_sizes={sizes}: give one or more STFT sizes between 16 samples "
+                f"and the clip length ({self.audio.num_samples}), e.g. (128, 256, 512)."
+            )
+        if self.model.num_samples != self.audio.num_samples:
+            raise ValueError(
+                f"the enhancer takes windows of {self.model.num_samples} samples but the audio "
+                f"config has num_samples={self.audio.num_samples}; make them equal."
+            )
+        if self.model.sample_rate != self.audio.sample_rate:
+            raise ValueError(
+                f"the enhancer runs at {self.model.sample_rate} Hz but the audio is at "
+                f"{self.audio.sample_rate} Hz; make them equal."
+            )
+
+    @property
+    def l1_only(self) -> bool:
+        """True when the adversarial term is off (no discriminator update)."""
+        return self.adversarial_weight == 0
+
+
+ENHANCER_TRAIN_PRESETS: dict[str, EnhancerTrainConfig] = {
+    # SEGAN for a laptop CPU: the CPU-sized generator, residual (its zeroed last layer makes
+    # it start as the identity), kernel 16 (a multiple of the stride: evenly overlapping
+    # transposed convolutions), Adam 5e-4, plus the multi-resolution log-spectral term.
+    "quick": EnhancerTrainConfig(
+        model=dataclasses.replace(ENHANCER_PRESETS["segan-cpu"], residual=True, kernel_size=16),
+        spectral_weight=10.0,
+        batch_size=16,
+        num_steps=300,
+        g_learning_rate=5e-4,
+        d_learning_rate=5e-4,
+        checkpoint_every=150,
+        sample_every=150,
+    ),
+    # The paper's sizes and settings (batch 400 in SEGAN; 100 on one GPU here), for a GPU.
+    "paper": EnhancerTrainConfig(
+        model=ENHANCER_PRESETS["segan"],
+        batch_size=100,
+        num_steps=20_000,
+        g_learning_rate=2e-4,
+        d_learning_rate=2e-4,
+        checkpoint_every=1000,
+        sample_every=1000,
+        log_every=50,
+    ),
+}
+"""Named enhancer runs; ``dataclasses.replace(ENHANCER_TRAIN_PRESETS["quick"],
+adversarial_weight=0)`` is the same generator without the adversarial term."""

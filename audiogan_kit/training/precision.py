@@ -1,0 +1,53 @@
+"""Numeric precision of a run's models, and the Adam optimizers that go with it.
+
+Introduced in notebooks/04_training.ipynb.
+
+Mixed precision is set per model: :func:`set_precision` gives every layer of one model a Keras
+dtype policy (``"mixed_bfloat16"``: compute in bfloat16, keep float32 weights), and leaves the
+process-wide default policy alone, so models built later (or in another thread) are not
+affected. With ``"mixed_float16"`` the losses are scaled
+(``keras.optimizers.LossScaleOptimizer``), which :func:`adam` sets up.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from ..config import OptimizerConfig
+
+__all__ = ["adam", "compile_with_adam", "set_precision"]
+
+
+def set_precision(model: keras.Model, precision: str) -> keras.Model:
+    """Give every layer of ``model`` the dtype policy ``precision``; returns ``model``.
+
+    ``precision`` is one of :data:`audiogan_kit.config.PRECISIONS`. The weights stay float32
+    (a mixed policy's variable dtype); each layer casts its inputs and weights to the policy's
+    compute dtype when called. A wrapper layer (spectral normalisation) and the layer it wraps
+    both get the policy. Call it before the model is traced into a step.
+    """
+    policy = keras.dtype_policies.get(precision)
+    for layer in model.layers:
+        layer.dtype_policy = policy
+        inner = getattr(layer, "layer", None)  # keras.layers.Wrapper
+        if isinstance(inner, keras.layers.Layer):
+            inner.dtype_policy = policy
+    return model
+
+
+def adam(config: OptimizerConfig, learning_rate: float, name: str) -> keras.optimizers.Optimizer:
+    """Adam with ``config``'s betas, wrapped for loss scaling when precision is float16."""
+    optimizer = keras.optimizers.Adam(
+        learning_rate, beta_1=config.beta_1, beta_2=config.beta_2, name=f"{name}_adam"
+    )
+    if config.precision != "mixed_float16":
+        return optimizer  # float32 and bfloat16 (float32's range) need no loss scaling
+    return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
+
+
+def compile_with_adam(model: keras.Model, config: OptimizerConfig) -> None:
+    """Give a two-player ``model`` its Adam optimizers from ``config``'s learning rates."""
+    model.compile(
+        d_optimizer=adam(config, config.d_learning_rate, "d"),
+        g_optimizer=adam(config, config.g_learning_rate, "g"),
+    )

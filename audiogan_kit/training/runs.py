@@ -1,0 +1,230 @@
+"""Runs from start to end: train a GAN or an enhancer in a folder, and use a trained run.
+
+Introduced in notebooks/04_training.ipynb (GANs) and notebooks/06_enhancement.ipynb
+(enhancers).
+
+:func:`make_trainer` and :func:`make_enhancer_trainer` assemble a
+:class:`~audiogan_kit.training.Trainer` from its parts (the run folder, the seeded and
+compiled model, the batch source, the sampler); :func:`train` and :func:`train_enhancer`
+also run it. :func:`load_run` and :func:`load_enhancer_run` bring a trained run's generator
+back from its newest good checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from ..callbacks import TrainCallback
+from .checkpoints import load_latest_checkpoint
+from .configs import EnhancerTrainConfig, TrainConfig
+from .examples import (
+    EpochBatches,
+    NoiseSampler,
+    PairSampler,
+    dataset_arrays,
+    examples_to_audio,
+    pair_arrays,
+    prepare_examples,
+)
+from .gan import build_gan
+from .pair_gan import build_enhancement_gan
+from .run_folder import RunFolder, load_stats
+from .trainer import Trainer
+
+__all__ = [
+    "RunGenerator",
+    "load_enhancer_run",
+    "load_run",
+    "make_enhancer_trainer",
+    "make_trainer",
+    "train",
+    "train_enhancer",
+]
+
+
+def make_trainer(
+    config: TrainConfig,
+    dataset: Any,
+    run_dir: str | Path,
+    callbacks: Iterable[TrainCallback] = (),
+    log: Callable[[str], None] = print,
+) -> Trainer:
+    """A :class:`Trainer` for a GAN, ready to :meth:`~Trainer.run` (or resume).
+
+    The run folder is checked against ``config`` first; the examples are normalised with the
+    folder's saved spectrogram statistics when it has them (so a resumed run sees the same
+    data); Keras' random state is seeded with ``config.seed`` before the models are built.
+
+    Args:
+        config: the run's :class:`TrainConfig`; on resume only ``num_steps`` may differ
+            from the saved one.
+        dataset: the training clips: an :class:`~audiogan_kit.data.AudioDataset` or
+            ``(audio float32 [n, num_samples], labels int [n])``.
+        run_dir: the run folder (created if missing).
+        callbacks: :class:`~audiogan_kit.callbacks.TrainCallback` objects (dashboard,
+            progress bar, TensorBoard).
+        log: where messages (resume, skipped checkpoints) go.
+    """
+    run = RunFolder(run_dir, config)
+    audio, labels = dataset_arrays(dataset)
+    model = config.model
+    if model.conditional and (labels.min() < 0 or labels.max() >= model.num_classes):
+        raise ValueError(
+            f"labels must be in 0..{model.num_classes - 1} for this conditional model, got "
+            f"{labels.min()}..{labels.max()}."
+        )
+    examples, stats = prepare_examples(audio, config, run.load_stats())
+    run.save_stats(stats)
+    batches = EpochBatches(
+        (examples, labels), config.batch_size, config.seed, draws_per_step=config.n_critic
+    )
+    keras.utils.set_random_seed(config.seed)
+    gan = build_gan(config)
+    return Trainer(run, gan, batches, NoiseSampler(config, stats), callbacks, log)
+
+
+def train(
+    config: TrainConfig,
+    dataset: Any,
+    run_dir: str | Path,
+    callbacks: Iterable[TrainCallback] = (),
+    log: Callable[[str], None] = print,
+) -> Trainer:
+    """Train (or resume, when ``run_dir`` has a checkpoint) a GAN; the finished trainer.
+
+    Arguments as for :func:`make_trainer`.
+
+    Raises:
+        TrainingDiverged: a loss became non-finite (the last good checkpoint is kept).
+    """
+    trainer = make_trainer(config, dataset, run_dir, callbacks, log)
+    trainer.run()
+    return trainer
+
+
+def make_enhancer_trainer(
+    config: EnhancerTrainConfig,
+    dataset: Any,
+    run_dir: str | Path,
+    callbacks: Iterable[TrainCallback] = (),
+    log: Callable[[str], None] = print,
+    eval_dataset: Any | None = None,
+) -> Trainer:
+    """A :class:`Trainer` for an enhancer (:class:`~audiogan_kit.training.EnhancementGAN`).
+
+    Args:
+        config: the run's :class:`EnhancerTrainConfig`.
+        dataset: training pairs: a :class:`~audiogan_kit.data.NoisyDataset` or
+            ``(noisy, clean)`` float32 [n, model.num_samples] in [-1, 1].
+        run_dir, callbacks, log: as for :func:`make_trainer`.
+        eval_dataset: where the evaluation clips come from (default ``dataset``; e.g. the
+            held-out test pairs). The sampler's ``noisy`` and ``clean`` are the fixed clips.
+    """
+    run = RunFolder(run_dir, config)
+    noisy, clean, _ = pair_arrays(dataset)
+    samples = config.model.num_samples
+    if noisy.shape[1] != samples:
+        raise ValueError(
+            f"the pairs are {noisy.shape[1]} samples long but the enhancer takes windows of "
+            f"{samples}; build the NoisyDataset with AudioConfig(num_samples={samples})."
+        )
+    batches = EpochBatches((noisy[..., None], clean[..., None]), config.batch_size, config.seed)
+    eval_noisy, eval_clean, eval_labels = pair_arrays(
+        dataset if eval_dataset is None else eval_dataset
+    )
+    sampler = PairSampler(
+        eval_noisy, eval_clean, eval_labels, config.num_eval_samples, config.seed
+    )
+    keras.utils.set_random_seed(config.seed)
+    gan = build_enhancement_gan(config)
+    return Trainer(run, gan, batches, sampler, callbacks, log)
+
+
+def train_enhancer(
+    config: EnhancerTrainConfig,
+    dataset: Any,
+    run_dir: str | Path,
+    callbacks: Iterable[TrainCallback] = (),
+    log: Callable[[str], None] = print,
+    eval_dataset: Any | None = None,
+) -> Trainer:
+    """Train (or resume, when ``run_dir`` has a checkpoint) an enhancer; the finished trainer.
+
+    Arguments as for :func:`make_enhancer_trainer`; ``trainer.gan.generator`` is the
+    enhancer, ready for :func:`audiogan_kit.enhance.enhance`. Raises ``TrainingDiverged`` on
+    a NaN loss.
+    """
+    trainer = make_enhancer_trainer(config, dataset, run_dir, callbacks, log, eval_dataset)
+    trainer.run()
+    return trainer
+
+
+def _saved_config(run_dir: Path, cls: type, what: str, writer: str) -> Any:
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise ValueError(
+            f"{run_dir} is not {what} (no config.json); give the folder that {writer} wrote."
+        )
+    return cls.load(path)
+
+
+class RunGenerator:
+    """A trained run's generator (EMA weights when the run kept them), ready to make audio.
+
+    Attributes:
+        run_dir, config, stats (spectrogram statistics or ``None``), gan, step (of the
+        checkpoint loaded).
+    """
+
+    def __init__(self, run_dir: str | Path, log: Callable[[str], None] = print) -> None:
+        self.run_dir = Path(run_dir)
+        self.config = _saved_config(
+            self.run_dir, TrainConfig, "a training run", "`audiogan train --out`"
+        )
+        self.stats = load_stats(self.run_dir)
+        self.gan = build_gan(self.config, devices=1)
+        step = load_latest_checkpoint(self.gan, self.run_dir, log)
+        if step is None:
+            raise ValueError(f"{self.run_dir} has no usable checkpoint; train it first.")
+        self.step = step
+
+    def generate(
+        self, n: int, digit: int | None = None, seed: int = 0, use_ema: bool = True
+    ) -> np.ndarray:
+        """``n`` clips: float32 [n, num_samples] in [-1, 1] at ``config.audio.sample_rate`` Hz.
+
+        ``digit`` (0-9) is required by a conditional run and refused by an unconditional one;
+        ``use_ema=False`` samples the raw generator weights instead of their moving average.
+        """
+        model = self.config.model
+        if model.conditional and digit is None:
+            raise ValueError(f"this run is conditional: give a digit 0..{model.num_classes - 1}.")
+        if digit is not None and not model.conditional:
+            raise ValueError("this run is unconditional: it cannot be asked for a digit.")
+        if digit is not None and not 0 <= digit < model.num_classes:
+            raise ValueError(f"digit must be in 0..{model.num_classes - 1}, got {digit}.")
+        rng = np.random.default_rng(seed)
+        noise = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
+        labels = np.full(n, digit if digit is not None else 0, dtype=np.int32)
+        made = self.gan.generate(noise, labels, use_ema=use_ema)
+        return examples_to_audio(made, self.config, self.stats)
+
+
+def load_run(run_dir: str | Path, log: Callable[[str], None] = print) -> RunGenerator:
+    """The generator of a finished (or interrupted) run, from its newest good checkpoint."""
+    return RunGenerator(run_dir, log)
+
+
+def load_enhancer_run(run_dir: str | Path, log: Callable[[str], None] = print) -> keras.Model:
+    """The generator of an enhancer run (its newest good checkpoint), for ``enhance()``."""
+    run_dir = Path(run_dir)
+    config = _saved_config(run_dir, EnhancerTrainConfig, "an enhancer run", "train_enhancer")
+    gan = build_enhancement_gan(config)
+    if load_latest_checkpoint(gan, run_dir, log) is None:
+        raise ValueError(f"{run_dir} has no usable checkpoint; train it first.")
+    return gan.generator

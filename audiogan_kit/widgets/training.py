@@ -1,0 +1,326 @@
+"""Training dashboards and a run comparison (notebooks/04_training.ipynb).
+
+A dashboard is a training callback (:class:`~audiogan_kit.callbacks.TrainCallback`) and a
+widget. A notebook cell that runs a long loop blocks the kernel, so button clicks would wait
+until the run ends: :meth:`RunDashboard.start` therefore trains in a background thread and the
+kernel stays free to deliver the Stop click; :meth:`RunDashboard.wait` blocks until the run
+ends (headless runs, papermill).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import ipywidgets
+import numpy as np
+
+from .. import plots
+from ..callbacks import TrainCallback
+from .players import compare_spectrograms
+
+__all__ = ["RunComparison", "RunDashboard", "TrainingDashboard"]
+
+
+class RunDashboard(TrainCallback, ipywidgets.VBox):
+    """What every training dashboard shows: status, loss curves, a sample view, Stop.
+
+    The base of :class:`TrainingDashboard` and
+    :class:`~audiogan_kit.widgets.enhancement.EnhancementDashboard`: it follows the history
+    rows (status line and :func:`~audiogan_kit.plots.loss_figure`), stops the run, and runs
+    it in the background; a subclass fills the sample view in ``on_samples``, usually with
+    :meth:`show_samples`.
+
+    Args:
+        sample_rate: of the clips, in Hz.
+
+    Attributes (for code and tests): ``status`` (Label: step, steps/s), ``loss_image``
+    (Image), ``samples_box`` (VBox of the latest comparison), ``stop_button``, ``trainer``,
+    ``error`` (the exception that ended a background run, or ``None``).
+    """
+
+    def __init__(self, sample_rate: int = 8000) -> None:
+        self.sample_rate = int(sample_rate)
+        self.status = ipywidgets.Label(value="not started")
+        self.loss_image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="640px"))
+        self.samples_box = ipywidgets.VBox([])
+        self.stop_button = ipywidgets.Button(description="Stop", button_style="danger", icon="stop")
+        self.stop_button.on_click(lambda _: self.stop())
+        self.trainer = None
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._history: list[dict[str, float]] = []
+        header = ipywidgets.HBox([self.stop_button, self.status])
+        super().__init__([header, self.loss_image, self.samples_box])
+
+    # -- the callback ---------------------------------------------------------------------
+
+    def on_train_begin(self, trainer: Any) -> None:
+        self.trainer = trainer
+        self._history = list(trainer.history)
+        self.status.value = f"step {trainer.step} / {trainer.config.num_steps}: starting"
+        if self._history:
+            self._draw_losses()
+
+    def on_log(self, trainer: Any, row: dict[str, float]) -> None:
+        self._history.append(row)
+        self.status.value = (
+            f"step {row['step']} / {trainer.config.num_steps}: {row['steps_per_s']:.1f} "
+            f"steps/s, d_loss {row['d_loss']:.3f}, g_loss {row['g_loss']:.3f}"
+        )
+        self._draw_losses()
+
+    def on_train_end(self, trainer: Any) -> None:
+        stopped = " (stopped)" if trainer.stop_requested else ""
+        self.status.value = (
+            f"finished at step {trainer.step}{stopped}; run folder {trainer.run_dir}"
+        )
+        self.stop_button.disabled = True
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def show_samples(self, clips: Sequence[np.ndarray], titles: Sequence[str]) -> None:
+        """Replace the sample view by a :func:`compare_spectrograms` of ``clips``."""
+        self.samples_box.children = [compare_spectrograms(clips, self.sample_rate, titles)]
+
+    def _draw_losses(self) -> None:
+        figure = plots.loss_figure(self._history, "Losses while training")
+        self.loss_image.value = plots.figure_to_png(figure)
+
+    # -- running --------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """End the run cleanly after the current step (a checkpoint is written)."""
+        if self.trainer is not None:
+            self.trainer.stop()
+        self.status.value = self.status.value + " (stopping...)"
+
+    def start(self, config, dataset, run_dir, callbacks: Sequence[Any] = ()) -> RunDashboard:
+        """Train ``config`` on ``dataset`` into ``run_dir`` in a background thread."""
+        from ..training import train
+
+        def target():
+            try:
+                train(config, dataset, run_dir, callbacks=[self, *callbacks], log=lambda _: None)
+            except BaseException as error:  # shown in the status line and kept for wait()
+                self.error = error
+                self.status.value = f"stopped by an error: {error}"
+
+        self.error = None
+        self._thread = threading.Thread(target=target, daemon=True)
+        self._thread.start()
+        return self
+
+    def wait(self) -> RunDashboard:
+        """Block until a :meth:`start`-ed run ends; re-raise its error, if any."""
+        if self._thread is not None:
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+class TrainingDashboard(RunDashboard):
+    """Live view of a GAN's training run: loss curves, samples next to real clips, steps/s, Stop.
+
+    Use it as a callback (``train(..., callbacks=[dashboard])``), or let it run the training
+    in a background thread with :meth:`start` (then the Stop button works while training)
+    and :meth:`wait` for the end. Every sample set shows each evaluation sample (titled with
+    the step and, for a conditional run, the digit asked for) beside a real clip: the first
+    real clip of that digit when ``real_labels`` are given, else the real clips in order.
+
+    Args:
+        real_audio: float [n, samples] real clips to show beside the samples; with
+            ``real_labels`` the clip of the same digit is picked for each sample.
+        real_labels: int [n] labels of ``real_audio`` (optional).
+        sample_rate: of the clips, in Hz.
+
+    Attributes: those of :class:`RunDashboard`.
+    """
+
+    def __init__(
+        self, real_audio: Any = None, real_labels: Any = None, sample_rate: int = 8000
+    ) -> None:
+        self.real_audio = None if real_audio is None else np.asarray(real_audio, np.float32)
+        self.real_labels = None if real_labels is None else np.asarray(real_labels)
+        super().__init__(sample_rate)
+
+    def on_samples(
+        self, trainer: Any, step: int, samples: np.ndarray, audio: np.ndarray
+    ) -> None:
+        sampler = trainer.sampler
+        conditional = bool(sampler.conditional)
+        names = [
+            f"digit {sampler.labels[i]}" if conditional else f"#{i}" for i in range(len(audio))
+        ]
+        clips, titles = list(audio), [f"step {step}: {name}" for name in names]
+        real = self._real_for(sampler.labels if conditional else None, len(audio))
+        if real is not None:
+            clips = [clip for pair in zip(audio, real, strict=True) for clip in pair]
+            titles = [title for name in names for title in (f"step {step}: {name}", f"real {name}")]
+        self.show_samples(clips, titles)
+
+    def _real_for(self, labels: Any, count: int) -> list[np.ndarray] | None:
+        """``count`` real clips to pair with the samples (same digits when labelled)."""
+        if self.real_audio is None or len(self.real_audio) == 0:
+            return None
+        if labels is None or self.real_labels is None:
+            return list(self.real_audio[:count]) if len(self.real_audio) >= count else None
+        picked = []
+        for label in labels:
+            matches = np.flatnonzero(self.real_labels == label)
+            if matches.size == 0:
+                return None
+            picked.append(self.real_audio[matches[0]])
+        return picked
+
+
+class _RowRecorder(TrainCallback):
+    """Adds a finished run's row to a :class:`RunComparison`."""
+
+    def __init__(self, comparison: RunComparison, config: Any, run_dir: Path) -> None:
+        self.comparison = comparison
+        self.config = config
+        self.run_dir = run_dir
+        self.started = time.perf_counter()
+
+    def on_train_end(self, trainer: Any) -> None:
+        last = trainer.history[-1] if trainer.history else {}
+        wall_s = time.perf_counter() - self.started
+        self.comparison._add_row(self.config, self.run_dir, last, wall_s, trainer.step)
+
+
+class RunComparison(ipywidgets.VBox):
+    """Sliders and dropdowns that start short runs, and a table comparing the runs.
+
+    Controls: learning rate (both networks), batch size, ``n_critic``, loss (the names of
+    :data:`audiogan_kit.losses.LOSSES`), latent size, model size ``d``, steps. "Start run"
+    trains ``base`` with those values (in the background, with a :class:`TrainingDashboard`)
+    into ``runs_dir/run-<k>``; each finished run adds a row (its settings, final losses,
+    steps/s, wall time) to ``table`` and to ``results``.
+
+    Args:
+        base: the :class:`~audiogan_kit.training.TrainConfig` the controls modify.
+        dataset: the training clips (an ``AudioDataset``).
+        runs_dir: folder for the runs.
+    """
+
+    def __init__(self, base, dataset, runs_dir) -> None:
+        from ..losses import LOSSES
+
+        self.base = base
+        self.dataset = dataset
+        self.runs_dir = Path(runs_dir)
+        self.results: list[dict[str, Any]] = []
+        style = {"description_width": "110px"}
+        model = base.model
+        self.controls = {
+            "learning_rate": ipywidgets.FloatLogSlider(
+                value=base.g_learning_rate, base=10, min=-5, max=-2, step=0.25,
+                description="learning rate", style=style,
+            ),
+            "batch_size": ipywidgets.Dropdown(
+                options=sorted({8, 16, 32, 64, base.batch_size}), value=base.batch_size,
+                description="batch size", style=style,
+            ),
+            "n_critic": ipywidgets.IntSlider(
+                value=base.n_critic, min=1, max=5, description="n_critic", style=style
+            ),
+            "loss": ipywidgets.Dropdown(
+                options=list(LOSSES), value=base.loss, description="loss", style=style
+            ),
+            "latent_dim": ipywidgets.Dropdown(
+                options=sorted({16, 32, 64, 100, model.latent_dim}), value=model.latent_dim,
+                description="latent size", style=style,
+            ),
+            "model_dim": ipywidgets.Dropdown(
+                options=sorted({2, 4, 8, 16, 32, model.model_dim}), value=model.model_dim,
+                description="model size d", style=style,
+            ),
+            "num_steps": ipywidgets.IntSlider(
+                value=min(base.num_steps, 300), min=10, max=3000, step=10,
+                description="steps", style=style,
+            ),
+        }
+        self.start_button = ipywidgets.Button(description="Start run", button_style="success")
+        self.start_button.on_click(lambda _: self.start())
+        self.table = ipywidgets.HTML(value=self._table_html())
+        self.dashboard_box = ipywidgets.VBox([])
+        self.dashboard: TrainingDashboard | None = None
+        children = [*self.controls.values(), self.start_button, self.table, self.dashboard_box]
+        super().__init__(children)
+
+    def config(self):
+        """The TrainConfig the controls describe now."""
+        values = {name: control.value for name, control in self.controls.items()}
+        model = dataclasses.replace(
+            self.base.model, latent_dim=values["latent_dim"], model_dim=values["model_dim"]
+        )
+        return dataclasses.replace(
+            self.base,
+            model=model,
+            g_learning_rate=values["learning_rate"],
+            d_learning_rate=values["learning_rate"],
+            batch_size=values["batch_size"],
+            n_critic=values["n_critic"],
+            loss=values["loss"],
+            num_steps=values["num_steps"],
+            checkpoint_every=values["num_steps"],
+            sample_every=0,
+        )
+
+    def start(self) -> TrainingDashboard:
+        """Start a run with the current values; its row is added when it ends."""
+        config = self.config()
+        run_dir = self.runs_dir / f"run-{len(self.results) + 1}"
+        recorder = _RowRecorder(self, config, run_dir)
+        self.dashboard = TrainingDashboard(
+            getattr(self.dataset, "audio", None),
+            getattr(self.dataset, "labels", None),
+            config.audio.sample_rate,
+        )
+        self.dashboard_box.children = [self.dashboard]
+        self.start_button.disabled = True
+        return self.dashboard.start(config, self.dataset, run_dir, callbacks=[recorder])
+
+    def _add_row(self, config, run_dir: Path, last: dict[str, float], wall_s: float, step: int):
+        """Add one finished run to ``results`` and ``table``; enable "Start run" again.
+
+        ``last`` is the run's last history row (``{}`` if none: its losses show as NaN).
+        """
+        self.results.append(
+            {
+                "run": run_dir.name,
+                "loss": config.loss,
+                "learning_rate": config.g_learning_rate,
+                "batch_size": config.batch_size,
+                "n_critic": config.n_critic,
+                "latent_dim": config.model.latent_dim,
+                "model_dim": config.model.model_dim,
+                "steps": step,
+                "d_loss": last.get("d_loss", float("nan")),
+                "g_loss": last.get("g_loss", float("nan")),
+                "steps_per_s": last.get("steps_per_s", float("nan")),
+                "wall_s": wall_s,
+            }
+        )
+        self.table.value = self._table_html()
+        self.start_button.disabled = False
+
+    def _table_html(self) -> str:
+        if not self.results:
+            return "<i>No runs yet: set the values and press Start run.</i>"
+
+        def cell(value: Any) -> str:
+            return f"<td>{value:.4g}</td>" if isinstance(value, float) else f"<td>{value}</td>"
+
+        head = "".join(f"<th>{key}</th>" for key in self.results[0])
+        rows = "".join(
+            "<tr>" + "".join(cell(value) for value in row.values()) + "</tr>"
+            for row in self.results
+        )
+        return f"<table><tr>{head}</tr>{rows}</table>"
