@@ -230,6 +230,8 @@ class OptimizerConfig(Config):
         num_eval_samples: evaluation samples made at every ``sample_every`` steps.
         jit_compile: compile the TensorFlow step with XLA; ``None`` = on with a GPU only.
             Ignored under JAX (always compiled).
+        lr_half_life: the learning rates halve every ``lr_half_life`` generator steps
+            (exponential decay); 0 = constant.
         precision: ``"float32"``; ``"mixed_bfloat16"`` or ``"mixed_float16"``: the models
             compute in 16 bits and keep float32 weights (Keras dtype policies on their
             layers); logits and losses stay float32, and float16 scales the losses
@@ -250,6 +252,7 @@ class OptimizerConfig(Config):
     log_every: int = 10
     num_eval_samples: int = 10
     jit_compile: bool | None = None
+    lr_half_life: int = 0
     precision: str = "float32"
 
     def __post_init__(self) -> None:
@@ -259,8 +262,11 @@ class OptimizerConfig(Config):
                 raise ValueError(
                     f"{name} must be a positive integer, got {getattr(self, name)}."
                 )
-        if self.sample_every < 0:
-            raise ValueError(f"sample_every must be >= 0 steps, got {self.sample_every}.")
+        if self.sample_every < 0 or self.lr_half_life < 0:
+            raise ValueError(
+                f"sample_every and lr_half_life must be >= 0 steps, got {self.sample_every} "
+                f"and {self.lr_half_life}."
+            )
         for name in ("g_learning_rate", "d_learning_rate"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):

@@ -5,8 +5,10 @@ Introduced in notebooks/02_models.ipynb.
 - :class:`PhaseShuffle` (WaveGAN's discriminator) and :class:`LabelChannels` (concatenation
   conditioning) for the GANs of :mod:`audiogan_kit.models.gan`;
 - :class:`LatentNoise`, SEGAN's latent z (:mod:`audiogan_kit.models.segan`);
-- :class:`LogMelFeatures`, the kit's log-mel features as a layer, so that a classifier
-  (:mod:`audiogan_kit.models.judge`) takes raw audio.
+- :class:`LogMelFeatures` and :class:`MFCCFeatures`, features as layers, so that a classifier
+  (:mod:`audiogan_kit.models.judge`) takes raw audio;
+- :class:`MinibatchStdDev`, the batch spread as a discriminator feature, and
+  :func:`random_time_shift` (phase shuffle and the discriminator-input augmentation).
 
 Written with ``keras.ops`` and ``keras.random`` only, so they run under the TensorFlow and
 JAX backends, and registered with Keras (package ``"audiogan_kit"``) so that a ``.keras``
@@ -24,7 +26,41 @@ from keras import layers, ops
 
 from .config import DEFAULT_CONFIG, AudioConfig, from_dict, to_dict
 
-__all__ = ["LabelChannels", "LatentNoise", "LogMelFeatures", "PhaseShuffle"]
+__all__ = [
+    "LabelChannels",
+    "LatentNoise",
+    "LogMelFeatures",
+    "MFCCFeatures",
+    "MinibatchStdDev",
+    "PhaseShuffle",
+    "random_time_shift",
+]
+
+
+def random_time_shift(inputs, max_shift: int, seed: Any):
+    """Shift each example along axis 1 by its own random integer ``s`` in ``-n..n``.
+
+    ``output[b, t] = input[b, t - s_b]``; the ``|s_b|`` steps that enter at an edge are
+    filled by reflection. Used by :class:`PhaseShuffle` and by the discriminator-input
+    augmentation of :class:`audiogan_kit.training.GAN` (random shifts in time applied to
+    real and generated examples alike).
+
+    Args:
+        inputs: float ``[batch, length, channels]``, ``length > max_shift``.
+        max_shift: ``n``, the largest shift in steps.
+        seed: a ``keras.random.SeedGenerator`` (needed inside a traced JAX step).
+
+    Returns:
+        The same shape and dtype.
+    """
+    n = int(max_shift)
+    length = inputs.shape[1]
+    shifts = keras.random.randint((ops.shape(inputs)[0],), -n, n + 1, seed=seed, dtype="int32")
+    padded = ops.pad(inputs, [[0, 0], [n, n], [0, 0]], mode="reflect")
+    # output[b, t] = padded[b, t + n - shifts[b]]
+    index = ops.arange(length, dtype="int32")[None, :] + (n - shifts)[:, None]
+    index = index[:, :, None] + ops.zeros_like(inputs, dtype="int32")
+    return ops.take_along_axis(padded, index, axis=1)
 
 
 @keras.saving.register_keras_serializable(package="audiogan_kit")
@@ -70,16 +106,7 @@ class PhaseShuffle(layers.Layer):
     def call(self, inputs, training=False):
         if not training or self.shift == 0:
             return inputs
-        n = self.shift
-        length = inputs.shape[1]
-        shifts = keras.random.randint(
-            (ops.shape(inputs)[0],), -n, n + 1, seed=self.seed_generator, dtype="int32"
-        )
-        padded = ops.pad(inputs, [[0, 0], [n, n], [0, 0]], mode="reflect")
-        # output[b, t] = padded[b, t + n - shifts[b]]
-        index = ops.arange(length, dtype="int32")[None, :] + (n - shifts)[:, None]
-        index = index[:, :, None] + ops.zeros_like(inputs, dtype="int32")
-        return ops.take_along_axis(padded, index, axis=1)
+        return random_time_shift(inputs, self.shift, self.seed_generator)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -204,3 +231,61 @@ class LogMelFeatures(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "audio_config": to_dict(self.audio_config)}
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class MinibatchStdDev(layers.Layer):
+    """Append the spread of the batch as one more feature (Karras et al. 2018).
+
+    The standard deviation of every feature over the batch, averaged over the features, is
+    appended to each example: ``[batch, features] -> [batch, features + 1]``. A discriminator
+    that sees it can tell a batch of near-identical generated clips (mode collapse) from a
+    varied real batch. It makes an example's score depend on the rest of its batch, so it
+    does not belong in a critic with a gradient penalty.
+    """
+
+    def call(self, inputs):
+        std = ops.sqrt(ops.var(inputs, axis=0) + 1e-8)
+        spread = ops.mean(std) * ops.ones_like(inputs[:, :1])
+        return ops.concatenate([inputs, spread], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], input_shape[-1] + 1)
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class MFCCFeatures(layers.Layer):
+    """:func:`audiogan_kit.features.mfcc_with_deltas` as a layer (a classifier on raw audio).
+
+    Input: float32 ``[batch, num_samples]`` in [-1, 1]. Output: float32
+    ``[batch, num_frames, 3 * n_mfcc]`` for ``audio_config``'s STFT and mel bands.
+
+    Args:
+        audio_config: the :class:`AudioConfig` of the features (its own ``n_fft``,
+            ``hop_length`` and ``n_mels``), or its :func:`~audiogan_kit.config.to_dict`.
+        n_mfcc: cepstral coefficients kept.
+    """
+
+    def __init__(
+        self, audio_config: AudioConfig | dict = DEFAULT_CONFIG, n_mfcc: int = 20, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(audio_config, dict):
+            audio_config = from_dict(AudioConfig, audio_config)
+        self.audio_config = audio_config
+        self.n_mfcc = int(n_mfcc)
+
+    def call(self, inputs):
+        from .features import mfcc_with_deltas
+
+        return mfcc_with_deltas(inputs, self.audio_config, self.n_mfcc)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.audio_config.num_frames, 3 * self.n_mfcc)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "audio_config": to_dict(self.audio_config),
+            "n_mfcc": self.n_mfcc,
+        }

@@ -1,4 +1,4 @@
-"""Tests for the evaluation widgets (widgets.evaluation, widgets.latents), the quality benchmark.
+"""Tests for the evaluation widgets (widgets.evaluation, widgets.latents).
 
 Everything runs on synthetic clips (tones and noise made here), a tiny untrained generator
 and a tiny untrained judge, so that the behaviour (what a control changes, which scale and
@@ -8,8 +8,6 @@ test_metrics.py.
 
 from __future__ import annotations
 
-import dataclasses
-import importlib.util
 import types
 
 import matplotlib
@@ -22,9 +20,8 @@ import pytest  # noqa: E402
 
 from audiogan_kit import metrics, plots, training, widgets  # noqa: E402
 from audiogan_kit.config import AudioConfig  # noqa: E402
-from audiogan_kit.data import AudioDataset  # noqa: E402
 from audiogan_kit.models import ModelConfig  # noqa: E402
-from conftest import PCM_TOLERANCE, REPO, decode_wav, tone  # noqa: E402
+from conftest import PCM_TOLERANCE, decode_wav, tone  # noqa: E402
 
 CONFIG = AudioConfig()
 SAMPLES = CONFIG.num_samples
@@ -344,87 +341,3 @@ def test_judge_view_rejects_bad_input(tiny_judge):
         widgets.JudgeView(tiny_judge, clips, order="random")
     with pytest.raises(ValueError, match="probabilities must be float"):
         widgets.probability_figure(np.ones(10))
-
-
-# ---------------------------------------------------------------------------------------------
-# benchmarks/quality.py: the scoring of one time point (not the timed run)
-# ---------------------------------------------------------------------------------------------
-
-
-def _load_quality_benchmark():
-    spec = importlib.util.spec_from_file_location("quality", REPO / "benchmarks" / "quality.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _synthetic_split(per_digit: int, seed: int) -> AudioDataset:
-    rng = np.random.default_rng(seed)
-    labels = np.repeat(np.arange(10), per_digit)
-    audio = np.stack(
-        [
-            _digit_tone(int(d), rng.uniform(0.3, 0.9), seed * 1000 + i)
-            for i, d in enumerate(labels)
-        ]
-    )
-    return AudioDataset(
-        audio=audio,
-        labels=labels,
-        class_names=tuple(str(d) for d in range(10)),
-        speakers=np.array(["synth"] * len(labels)),
-        takes=np.tile(np.arange(per_digit), 10),
-        paths=np.array([f"{d}_synth_{i}.wav" for i, d in enumerate(labels)]),
-        lengths=np.full(len(labels), SAMPLES),
-        config=CONFIG,
-    )
-
-
-def test_quality_benchmark_scores_a_point_from_the_ema_generator(tiny_run, tiny_judge):
-    quality = _load_quality_benchmark()
-    train, test = _synthetic_split(4, 1), _synthetic_split(2, 2)
-    reference = metrics.real_reference(tiny_judge, train, test, per_class=2, splits=2)
-    point = quality.score_point(
-        tiny_run, tiny_judge, train, test, reference, per_class=2, seed=3, splits=2
-    )
-    for key in (
-        "judge_accuracy", "per_digit_accuracy", "inception_score", "inception_score_real",
-        "frechet_distance", "frechet_distance_real", "diversity_ratio", "memorised_fraction",
-    ):
-        assert key in point
-    assert len(point["per_digit_accuracy"]) == 10
-    assert point["inception_score_real"] == reference["inception_score_test"][0]
-    assert point["frechet_distance_real"] == reference["frechet_distance_test_vs_train"]
-    assert 1.0 <= point["inception_score"] <= 10.0
-    # The clips scored are 2 per digit from the EMA generator with seeded noise.
-    audio, labels = quality.generate_per_digit(tiny_run, per_class=2, seed=3)
-    np.testing.assert_array_equal(labels, np.repeat(np.arange(10), 2))
-    noise = np.random.default_rng(3).standard_normal((20, 8)).astype(np.float32)
-    expected = training.examples_to_audio(
-        tiny_run.gan.generate(noise, labels, use_ema=True), tiny_run.config, None
-    )
-    np.testing.assert_allclose(audio, expected, atol=1e-6)
-    again = quality.score_point(
-        tiny_run, tiny_judge, train, test, reference, per_class=2, seed=3, splits=2
-    )
-    assert again["judge_accuracy"] == point["judge_accuracy"]
-    assert again["frechet_distance"] == pytest.approx(point["frechet_distance"])
-
-
-def test_quality_benchmark_parses_its_time_points():
-    quality = _load_quality_benchmark()
-    assert quality.parse_points("1,2,5,10", 10) == [1.0, 2.0, 5.0, 10.0]
-    assert quality.parse_points("0.5, 0.25", 0.5) == [0.25, 0.5]
-    with pytest.raises(ValueError, match="beyond --minutes"):
-        quality.parse_points("1,20", 10)
-    with pytest.raises(ValueError, match="positive"):
-        quality.parse_points("0,1", 10)
-
-
-def test_timed_config_is_the_preset_with_time_as_the_only_limit():
-    quality = _load_quality_benchmark()
-    config = quality.timed_config("quick", seed=5)
-    assert config.seed == 5
-    assert config.num_steps >= 10**6  # time, not steps, ends the run
-    assert dataclasses.replace(config, num_steps=training.TRAIN_PRESETS["quick"].num_steps) == (
-        dataclasses.replace(training.TRAIN_PRESETS["quick"], seed=5)
-    )

@@ -369,3 +369,22 @@ def test_spectrogram_db_matches_graph_features(fsdd_clips):
     assert mel.shape == (64, 40)
     with pytest.raises(ValueError, match="one clip"):
         features.spectrogram_db(fsdd_clips, CONFIG)
+
+
+def test_mfcc_is_the_dct_of_log_mel_with_centred_deltas(rng):
+    import scipy.fft
+
+    x = rng.standard_normal((3, 40))
+    np.testing.assert_allclose(
+        x @ features.dct_matrix(40, 13), scipy.fft.dct(x, norm="ortho")[:, :13], atol=1e-5
+    )
+    config = AudioConfig(n_fft=512, hop_length=64, n_mels=40)
+    audio = (0.1 * rng.standard_normal((2, 8192))).astype(np.float32)
+    out = ops.convert_to_numpy(features.mfcc_with_deltas(audio, config, n_mfcc=13))
+    assert out.shape == (2, 128, 39)
+    mel = ops.convert_to_numpy(features.log_mel(audio, config))
+    np.testing.assert_allclose(out[..., :13], mel @ features.dct_matrix(40, 13), atol=1e-3)
+    c = out[..., :13]
+    np.testing.assert_allclose(out[:, 5, 13:26], 0.5 * (c[:, 6] - c[:, 4]), atol=1e-4)
+    with pytest.raises(ValueError, match="n_mfcc"):
+        features.mfcc_with_deltas(audio, config, n_mfcc=41)

@@ -4,8 +4,9 @@ Every metric is checked on cases whose answer is known: hand-computed values for
 functions, and for the judge-based ones real FSDD clips (which must score well), white noise
 (which must not), and copies of training clips (which must be flagged as memorised).
 
-The judge is trained once for this module with a small budget (10 epochs; the full recipe is
-20) and saved to the test session's cache.
+The metric tests use the log-mel judge (the second opinion), trained once for this module
+with a small budget (10 epochs; its full recipe is 20) and saved to the test session's cache;
+the waveform and MFCC judges are checked to learn digits on a small budget of their own.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from audiogan_kit import metrics
 from audiogan_kit.data import load_fsdd
 from audiogan_kit.features import compute_features, griffin_lim, log_mel, stft_magnitude
 
-TEST_JUDGE = metrics.JudgeConfig(epochs=10, held_out_speaker=None)
+TEST_JUDGE = dataclasses.replace(
+    metrics.JUDGE_PRESETS["log_mel"], epochs=10, held_out_speaker=None
+)
 # A judge small enough to train in a few seconds, for the save/reload/retrain logic.
 TINY_JUDGE = metrics.JudgeConfig(
     filters=(8,), embedding_dim=8, epochs=1, batch_size=32, held_out_speaker=None
@@ -211,6 +214,35 @@ def test_judge_config_is_validated():
         metrics.JudgeConfig(noise_db=(-20.0, -40.0))
     with pytest.raises(ValueError, match="epochs"):
         metrics.JudgeConfig(epochs=0)
+
+
+@pytest.mark.parametrize("kind", ["waveform", "mfcc"])
+def test_the_waveform_and_mfcc_judges_learn_digits(kind, fsdd):
+    three = fsdd.subset(np.isin(fsdd.speakers, ["george", "jackson", "theo"]))
+    config = dataclasses.replace(
+        metrics.JUDGE_PRESETS[kind], epochs=5, held_out_speaker=None, batch_size=32
+    )
+    judge = metrics.train_judge(three, config, progress=False)
+    # 1,350 training clips of three speakers, 5 epochs; 150 test clips: far above chance.
+    assert judge.info["official_test_accuracy"] >= 0.6
+    assert judge.model.get_layer("embedding").units == config.embedding_dim
+
+
+def test_augment_waveforms_moves_words_within_their_padding(split):
+    train, _ = split
+    audio, lengths = train.audio[:8], train.lengths[:8]
+    config = metrics.JudgeConfig(max_shift_s=0.5, max_attenuation_db=0.0, noise_db=None)
+    shifted = metrics.augment_waveforms(audio, config, 8000, np.random.default_rng(0), lengths)
+    for clip, original, length in zip(shifted, audio, lengths, strict=True):
+        matches = [
+            s for s in range(-1000, 8192 - int(length) + 1)
+            if np.allclose(clip[max(s, 0) : 8192 + min(s, 0)], original[max(-s, 0) : 8192 - s])
+        ]
+        assert matches, "a shifted copy that keeps the recorded part inside the clip"
+    gain = metrics.JudgeConfig(max_shift_s=0.0, max_attenuation_db=12.0, noise_db=None)
+    quieter = metrics.augment_waveforms(audio, gain, 8000, np.random.default_rng(1))
+    ratio = np.abs(quieter).max(axis=1) / np.abs(audio).max(axis=1)
+    assert np.all((ratio <= 1 + 1e-6) & (ratio >= 10 ** (-12 / 20) - 1e-6))
 
 
 def test_augment_log_mel_gain_is_exact_and_shift_moves_frames(split):
@@ -454,6 +486,36 @@ def test_copies_of_training_clips_are_flagged_fresh_clips_are_not(split):
 # ---------------------------------------------------------------------------------------------
 # 7. Everything at once
 # ---------------------------------------------------------------------------------------------
+
+
+def test_balanced_samples_and_disjoint_draws(split):
+    train, test = split
+    index = metrics.balanced_sample(train.labels, 30, train.speakers, seed=4)
+    assert index.size == 300 and len(set(index.tolist())) == 300
+    cells = {(int(train.labels[i]), str(train.speakers[i])) for i in index}
+    assert len(cells) == 60  # every digit of every speaker ...
+    counts = np.unique(
+        [f"{train.labels[i]}-{train.speakers[i]}" for i in index], return_counts=True
+    )[1]
+    assert set(counts.tolist()) == {5}  # ... 5 times
+    assert not np.array_equal(index, metrics.balanced_sample(train.labels, 30, train.speakers))
+    draws = metrics.reference_draws(train, 30, 5, seed=0)
+    assert [d.size for d in draws] == [300] * 5
+    assert len(set(np.concatenate(draws).tolist())) == 1500  # disjoint
+    with pytest.raises(ValueError, match="fewer draws"):
+        metrics.reference_draws(test, 30, 2)  # the test split has 5 clips per cell
+
+
+def test_pitch_of_tones_and_the_voice_table():
+    t = np.arange(8192) / 8000
+    clips = np.stack([0.5 * np.sin(2 * np.pi * f * t) for f in (110.0, 150.0, 220.0)])
+    pitch = metrics.median_pitch_hz(clips.astype(np.float32), 8000)
+    np.testing.assert_allclose(pitch, [110.0, 150.0, 220.0], rtol=0.02)
+    ranges = {"low": {"q50": 100.0}, "high": {"q50": 200.0}}
+    table = metrics.voice_table([90.0, 110.0, 190.0, 210.0], ranges, [100.0, 100.0, 100.0, 300.0])
+    assert table["speakers"]["low"]["share"] == 0.5
+    assert table["speakers"]["low"]["reference_share"] == 0.75
+    assert table["share_gap"] == pytest.approx(0.25)
 
 
 def test_real_reference_and_score_generated(judge, split, noise_clips):

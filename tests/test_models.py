@@ -279,3 +279,62 @@ def test_specgan1d_convolves_time_with_the_bins_as_channels():
     assert first.kernel.shape == (5, 64, 8)  # every bin of 5 frames feeds each filter
     generator = build_generator(config)
     assert generator.get_layer("to_bins").kernel.shape[-1] == 64
+
+
+def test_discriminator_width_aux_head_and_minibatch_std(rng):
+    base = ModelConfig(
+        architecture="specgan1d", num_bins=64, model_dim=4, latent_dim=8, num_classes=10
+    )
+    narrow = dataclasses.replace(base, discriminator_dim=2)
+    assert parameter_count(build_generator(narrow)) == parameter_count(build_generator(base))
+    assert parameter_count(build_discriminator(narrow)) < parameter_count(
+        build_discriminator(base)
+    )
+    heads = dataclasses.replace(base, aux_classifier=True, minibatch_std=True)
+    discriminator = build_discriminator(heads)
+    x = rng.uniform(-1, 1, (3, 64, 64, 1)).astype(np.float32)
+    logit, classes = discriminator([x, np.arange(3, dtype=np.int32)])
+    assert tuple(logit.shape) == (3, 1) and tuple(classes.shape) == (3, 10)
+    flat = discriminator.get_layer("flatten").output.shape[-1]
+    assert discriminator.get_layer("minibatch_std").output.shape[-1] == flat + 1
+    with pytest.raises(ValueError, match="aux_classifier needs labels"):
+        ModelConfig(aux_classifier=True)
+
+
+def test_minibatch_std_appends_the_spread_of_the_batch():
+    from audiogan_kit.layers import MinibatchStdDev
+
+    same = ops.convert_to_numpy(MinibatchStdDev()(np.ones((4, 3), np.float32)))
+    assert same.shape == (4, 4) and np.allclose(same[:, -1], 1e-4, atol=1e-4)
+    x = np.array([[0.0, 0.0], [2.0, 4.0]], np.float32)  # stds 1 and 2 over the batch
+    out = ops.convert_to_numpy(MinibatchStdDev()(x))
+    np.testing.assert_allclose(out[:, -1], [1.5, 1.5], rtol=1e-4)
+
+
+def test_conditional_batch_norm_scales_each_class_with_its_own_vector(rng):
+    config = ModelConfig(
+        architecture="specgan1d", num_bins=64, model_dim=4, latent_dim=8, num_classes=10,
+        batch_norm=True, conditional_batch_norm=True,
+    )
+    generator = build_generator(config)
+    gamma = generator.get_layer("upconv1_gamma")
+    assert gamma.embeddings.shape == (10, 32)  # 8 d channels per class
+    noise = rng.standard_normal((2, 8)).astype(np.float32)
+    labels = np.array([3, 5], np.int32)
+    before = ops.convert_to_numpy(generator([noise, labels], training=False))
+    table = ops.convert_to_numpy(gamma.embeddings)
+    table[3] = 0.0  # class 3's scale to zero, class 5's untouched
+    gamma.embeddings.assign(table)
+    after = ops.convert_to_numpy(generator([noise, labels], training=False))
+    assert not np.allclose(before[0], after[0]) and np.allclose(before[1], after[1])
+
+
+def test_random_time_shift_moves_each_example_as_a_whole(rng):
+    from audiogan_kit.layers import random_time_shift
+
+    x = rng.standard_normal((6, 20, 3)).astype(np.float32)
+    out = ops.convert_to_numpy(random_time_shift(x, 3, keras.random.SeedGenerator(1)))
+    padded = np.pad(x, ((0, 0), (3, 3), (0, 0)), mode="reflect")
+    for b in range(6):
+        matches = [s for s in range(-3, 4) if np.allclose(out[b], padded[b, 3 - s : 23 - s])]
+        assert matches, b

@@ -327,3 +327,64 @@ def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_pat
     assert "<td>lsgan</td>" in comparison.table.value
     saved = training.TrainConfig.load(tmp_path / "run-1" / "config.json")
     assert saved.loss == "lsgan" and saved.num_steps == 10
+
+
+@pytest.mark.backend
+def test_the_aux_classifier_term_trains_the_class_head_of_both_players(rng):
+    config = tiny_train_config("specgan1d", loss="nonsaturating", n_critic=1)
+    model = dataclasses.replace(config.model, aux_classifier=True)
+    config = dataclasses.replace(config, model=model, aux_weight=0.5)
+    gan = training.build_gan(config)
+    head = gan.discriminator.get_layer("class_logits")
+    before = numpy_values(head.trainable_weights)
+    real = rng.uniform(-1, 1, (1, 4, *model.sample_shape)).astype(np.float32)
+    labels = rng.integers(0, 10, (1, 4)).astype(np.int32)
+    logs = {k: float(ops.convert_to_numpy(v)) for k, v in gan.train_step((real, labels)).items()}
+    # An untrained head guesses: cross-entropy near log 10, times the weight 0.5.
+    assert logs["aux_real"] == pytest.approx(0.5 * np.log(10), rel=0.3)
+    assert logs["aux_fake"] == pytest.approx(0.5 * np.log(10), rel=0.3)
+    after = numpy_values(head.weights)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    with pytest.raises(ValueError, match="aux_classifier=True"):
+        dataclasses.replace(config, model=dataclasses.replace(model, aux_classifier=False))
+
+
+@pytest.mark.backend
+def test_ema_warm_up_follows_the_raw_weights_at_first(rng):
+    config = tiny_train_config("dense", n_critic=1, ema_decay=0.99, ema_warmup=10)
+    gan = training.build_gan(config)
+    ema_before = numpy_values(gan.ema_generator.weights)
+    real = rng.uniform(-1, 1, (1, 4, *config.model.sample_shape)).astype(np.float32)
+    gan.train_step((real, rng.integers(0, 10, (1, 4)).astype(np.int32)))
+    # After generator step t = 1 the decay is min(0.99, (1 + 1) / (10 + 1)) = 2/11.
+    kernel = next(i for i, w in enumerate(gan.generator.weights) if "kernel" in w.path)
+    raw = numpy_values(gan.generator.weights)[kernel]
+    expected = 2 / 11 * ema_before[kernel] + 9 / 11 * raw
+    np.testing.assert_allclose(numpy_values(gan.ema_generator.weights)[kernel], expected,
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_learning_rates_halve_every_half_life_and_augmentation_is_checked(tmp_path, rng):
+    config = tiny_train_config("dense", n_critic=2, num_steps=4, lr_half_life=2)
+    trainer = training.train(config, noise_bursts(rng), tmp_path, log=lambda _: None)
+    g_rate = float(ops.convert_to_numpy(trainer.gan.g_optimizer.learning_rate))
+    d_rate = float(ops.convert_to_numpy(trainer.gan.d_optimizer.learning_rate))
+    # 4 generator steps at a half-life of 2: a quarter, for both players (D counts n_critic).
+    assert g_rate == pytest.approx(config.g_learning_rate / 4, rel=1e-5)
+    assert d_rate == pytest.approx(config.d_learning_rate / 4, rel=1e-5)
+    with pytest.raises(ValueError, match="augment_shift must be in 0..31"):
+        tiny_train_config("specgan1d", augment_shift=32)
+
+
+def test_shift_augmentation_changes_what_the_discriminator_sees(rng):
+    import keras
+
+    plain = tiny_train_config("specgan1d", n_critic=1)
+    real = rng.uniform(-1, 1, (1, 4, *plain.model.sample_shape)).astype(np.float32)
+    labels = rng.integers(0, 10, (1, 4)).astype(np.int32)
+    d_real = {}
+    for shift in (0, 8):
+        keras.utils.set_random_seed(0)  # the same weights and noise for both
+        gan = training.build_gan(dataclasses.replace(plain, augment_shift=shift))
+        d_real[shift] = float(ops.convert_to_numpy(gan.train_step((real, labels))["d_real"]))
+    assert np.isfinite(d_real[8]) and d_real[8] != pytest.approx(d_real[0], abs=1e-6)

@@ -34,12 +34,14 @@ from ..config import DEFAULT_CONFIG, AudioConfig
 __all__ = [
     "bin_frequencies",
     "compute_features",
+    "dct_matrix",
     "feature_batches",
     "frame_times",
     "log_magnitude",
     "log_mel",
     "mel_filterbank",
     "mel_spectrogram_db",
+    "mfcc_with_deltas",
     "spectrogram_db",
     "stft_magnitude",
 ]
@@ -146,6 +148,40 @@ def log_mel(audio: Any, config: AudioConfig = DEFAULT_CONFIG):
     weights = ops.convert_to_tensor(mel_filterbank(config), dtype="float32")
     mel = ops.matmul(stft_magnitude(audio, config), weights)
     return ops.log(mel + config.log_floor)
+
+
+def dct_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Orthonormal DCT-II basis: float32 [n_in, n_out]; ``x @ D`` is ``scipy.fft.dct(x,
+    norm="ortho")[..., :n_out]``."""
+    k = np.arange(n_out)[None, :]
+    n = np.arange(n_in)[:, None]
+    basis = np.cos(np.pi * (n + 0.5) * k / n_in) * np.sqrt(2.0 / n_in)
+    basis[:, 0] /= np.sqrt(2.0)
+    return basis.astype(np.float32)
+
+
+def mfcc_with_deltas(audio: Any, config: AudioConfig, n_mfcc: int = 20):
+    """MFCCs and their first and second differences in time: float32
+    [batch, frames, 3 * n_mfcc].
+
+    The DCT (:func:`dct_matrix`) of :func:`log_mel` with ``config``'s STFT and mel bands, its
+    first ``n_mfcc`` coefficients; deltas are centred differences ``(c[t+1] - c[t-1]) / 2``
+    (edges repeated), delta-deltas the same of the deltas. A classifier on them hears the
+    spectral envelope and how fast it moves, not the raw bands.
+    """
+    from keras import ops
+
+    if not 1 <= n_mfcc <= config.n_mels:
+        raise ValueError(f"n_mfcc must be in 1..{config.n_mels} (n_mels), got {n_mfcc}.")
+    basis = ops.convert_to_tensor(dct_matrix(config.n_mels, n_mfcc), dtype="float32")
+    coefficients = ops.matmul(log_mel(audio, config), basis)
+
+    def delta(x):
+        padded = ops.concatenate([x[:, :1], x, x[:, -1:]], axis=1)
+        return 0.5 * (padded[:, 2:] - padded[:, :-2])
+
+    first = delta(coefficients)
+    return ops.concatenate([coefficients, first, delta(first)], axis=-1)
 
 
 # --- many clips at once (NumPy out) ---------------------------------------------------------

@@ -24,7 +24,10 @@ statistics with the Fréchet distance. This package gives the kit the same yards
   digit, generated vs real) and :func:`memorisation` (each generated clip's nearest training
   clip);
 - :mod:`~audiogan_kit.metrics.reference`: :func:`real_reference` and :func:`score_generated`,
-  every number at once, and :func:`sample_per_class`;
+  every number at once against random, speaker-balanced draws of real clips
+  (:func:`balanced_sample`, :func:`reference_draws`, :func:`sample_per_class`);
+- :mod:`~audiogan_kit.metrics.voices`: whose voice a clip could be (:func:`median_pitch_hz`,
+  :func:`speaker_pitch_ranges`, :func:`voice_table`);
 - :mod:`~audiogan_kit.metrics.speech` (notebooks/06_enhancement.ipynb): speech quality for
   enhancement, :func:`pesq_nb`, :func:`stoi`, :func:`si_sdr`, :func:`segmental_snr` and
   :func:`speech_scores`.
@@ -35,7 +38,13 @@ float ``[clips, dim]``; probabilities float ``[clips, classes]`` with rows summi
 """
 
 from ..layers import LogMelFeatures
-from ..models.judge import JudgeConfig, build_judge_model, build_judge_networks
+from ..models.judge import (
+    JUDGE_FEATURES,
+    JUDGE_PRESETS,
+    JudgeConfig,
+    build_judge_model,
+    build_judge_networks,
+)
 from .generation import (
     ConditionalScores,
     conditional_accuracy,
@@ -48,7 +57,7 @@ from .generation import (
 )
 from .judge import JUDGE_FORMAT_VERSION, Judge, data_digest
 from .judge_cache import judge_path, load_or_train_judge
-from .judge_training import augment_log_mel, fit_judge, train_judge
+from .judge_training import augment_log_mel, augment_waveforms, fit_judge, train_judge
 from .novelty import (
     MEMORISATION_FACTOR,
     MEMORISATION_QUANTILE,
@@ -61,11 +70,20 @@ from .novelty import (
     memorisation_features,
     nearest_neighbours,
 )
-from .reference import real_reference, sample_per_class, score_generated
+from .reference import (
+    balanced_sample,
+    real_reference,
+    reference_draws,
+    sample_per_class,
+    score_generated,
+)
 from .speech import SPEECH_METRICS, pesq_nb, segmental_snr, si_sdr, speech_scores, stoi
+from .voices import median_pitch_hz, speaker_pitch_ranges, voice_table
 
 __all__ = [
+    "JUDGE_FEATURES",
     "JUDGE_FORMAT_VERSION",
+    "JUDGE_PRESETS",
     "MEMORISATION_FACTOR",
     "MEMORISATION_QUANTILE",
     "SPEECH_METRICS",
@@ -76,6 +94,8 @@ __all__ = [
     "LogMelFeatures",
     "MemorisationScores",
     "augment_log_mel",
+    "augment_waveforms",
+    "balanced_sample",
     "build_judge_model",
     "build_judge_networks",
     "calibrate_memorisation_threshold",
@@ -93,15 +113,19 @@ __all__ = [
     "load_or_train_judge",
     "mean_pairwise_distance",
     "memorisation",
+    "median_pitch_hz",
     "memorisation_features",
     "nearest_neighbours",
     "pesq_nb",
     "real_reference",
+    "reference_draws",
     "sample_per_class",
     "score_generated",
     "segmental_snr",
     "si_sdr",
     "speech_scores",
+    "speaker_pitch_ranges",
+    "voice_table",
     "stoi",
     "train_judge",
 ]

@@ -26,7 +26,7 @@ from ..models.judge import JudgeConfig
 __all__ = ["JUDGE_FORMAT_VERSION", "Judge", "data_digest"]
 
 #: Bumped when the judge's file layout or training recipe changes, so old files retrain.
-JUDGE_FORMAT_VERSION = 1
+JUDGE_FORMAT_VERSION = 2
 
 _SIDECAR_KEYS = {"format_version", "audio_config", "judge_config", "model_sha256"}
 

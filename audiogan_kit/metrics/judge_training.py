@@ -1,9 +1,9 @@
-"""Training the judge: augmentation on log-mel features, one network's fit, the measured judge.
+"""Training the judge: augmentation, one network's fit, the measured judge.
 
 :func:`train_judge` is the recipe of :class:`~audiogan_kit.models.judge.JudgeConfig` on FSDD's
 official split (plus the held-out-speaker check); :func:`fit_judge` trains one network on any
-labelled clips; :func:`augment_log_mel` is the per-epoch augmentation, applied to features
-computed once.
+labelled clips; :func:`augment_waveforms` (the waveform judge) and :func:`augment_log_mel`
+(the log-mel judge, on features computed once) are the per-epoch augmentations.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import numpy as np
 
 from ..arrays import as_batch
 from ..config import AudioConfig
-from ..features import compute_features, log_mel
-from ..models.judge import JudgeConfig, build_judge_networks
+from ..features import compute_features, log_mel, mfcc_with_deltas
+from ..models.judge import JudgeConfig, build_judge_networks, mfcc_config
 from .judge import Judge, data_digest
 
-__all__ = ["augment_log_mel", "fit_judge", "train_judge"]
+__all__ = ["augment_log_mel", "augment_waveforms", "fit_judge", "train_judge"]
 
 
 def _noise_bank(audio_config: AudioConfig, rng: np.random.Generator, count: int = 32) -> np.ndarray:
@@ -84,13 +84,58 @@ def augment_log_mel(
     return np.log(magnitude + floor).astype(np.float32)
 
 
+def augment_waveforms(
+    audio: np.ndarray,
+    config: JudgeConfig,
+    sample_rate: int,
+    rng: np.random.Generator,
+    lengths: np.ndarray | None = None,
+) -> np.ndarray:
+    """Random time shift, attenuation and white noise applied to waveforms.
+
+    - time shift: up to ``max_shift_s`` later or a quarter of it earlier, in whole samples;
+      the samples that enter are zeros. With ``lengths`` (each clip's recorded length before
+      padding), a clip moves later only as far as its padding reaches, so the word is never
+      cut: the judge learns to hear a word anywhere in the clip (a generator trained on
+      centred words puts them in the middle);
+    - gain between ``-max_attenuation_db`` and 0 dB;
+    - white noise of standard deviation ``10 ** (dB / 20)``, dB drawn from ``noise_db``.
+
+    Args:
+        audio: float32 [clips, samples] in [-1, 1].
+        config: the augmentation ranges.
+        sample_rate: of the clips, in Hz.
+        rng: the random source.
+
+    Returns:
+        float32 [clips, samples]; ``audio`` is not modified.
+    """
+    x = np.asarray(audio, dtype=np.float32)
+    n, samples = x.shape
+    max_shift = int(round(config.max_shift_s * sample_rate))
+    later = np.full(n, max_shift)
+    if lengths is not None:
+        later = np.clip(samples - np.asarray(lengths), 0, max_shift)
+    shifts = np.floor(rng.uniform(-(max_shift // 4), later + 1)).astype(np.int64)
+    source = np.arange(samples)[None, :] - shifts[:, None]  # output t reads input t - shift
+    inside = (source >= 0) & (source < samples)
+    shifted = np.where(inside, np.take_along_axis(x, np.clip(source, 0, samples - 1), 1), 0.0)
+    gain = 10.0 ** (rng.uniform(-config.max_attenuation_db, 0.0, size=(n, 1)) / 20.0)
+    out = shifted * gain
+    if config.noise_db is not None:
+        level = 10.0 ** (rng.uniform(*config.noise_db, size=(n, 1)) / 20.0)
+        out = out + level * rng.standard_normal((n, samples))
+    return out.astype(np.float32)
+
+
 def fit_judge(
     train: Any, config: JudgeConfig, progress: bool = False, label: str = "judge"
 ) -> tuple[keras.Model, float]:
     """Train one fresh judge network on labelled clips, without measuring it.
 
-    The log-mel features are computed once; each epoch trains the feature model of
-    :func:`~audiogan_kit.models.judge.build_judge_networks` on a fresh augmentation of them
+    Each epoch trains the model to fit of
+    :func:`~audiogan_kit.models.judge.build_judge_networks` on a fresh augmentation of the
+    clips (:func:`augment_waveforms`) or of their log-mel features, computed once
     (:func:`augment_log_mel`), with Adam and a cosine decay of the learning rate to 0.
     :func:`train_judge` calls it for the official split and the held-out-speaker check.
 
@@ -120,11 +165,30 @@ def fit_judge(
         )
     start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
-    features = compute_features(log_mel, audio, audio_config)
-    noise_bank = _noise_bank(audio_config, rng) if config.noise_db is not None else None
-    judge_model, feature_model = build_judge_networks(
-        config, audio_config, float(features.mean()), float(max(features.var(), 1e-6))
-    )
+    if config.features == "log_mel":
+        features = compute_features(log_mel, audio, audio_config)
+        noise_bank = _noise_bank(audio_config, rng) if config.noise_db is not None else None
+
+        def augment(x, index):
+            return augment_log_mel(x, config, audio_config, rng, noise_bank)
+
+        normalised = features
+    else:
+        features = normalised = audio
+        lengths = getattr(train, "lengths", None)
+        if config.features == "mfcc":
+            normalised = compute_features(
+                lambda x, c: mfcc_with_deltas(x, c, config.n_mfcc),
+                audio,
+                mfcc_config(config, audio_config),
+            )
+
+        def augment(x, index):
+            clip_lengths = None if lengths is None else lengths[index]
+            return augment_waveforms(x, config, audio_config.sample_rate, rng, clip_lengths)
+
+    mean, variance = float(normalised.mean()), float(max(normalised.var(), 1e-6))
+    judge_model, feature_model = build_judge_networks(config, audio_config, mean, variance)
     steps_per_epoch = audio.shape[0] // config.batch_size
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, decay_steps=steps_per_epoch * config.epochs
@@ -136,7 +200,7 @@ def fit_judge(
     )
     for epoch in range(config.epochs):
         order = rng.permutation(audio.shape[0])[: steps_per_epoch * config.batch_size]
-        batch = augment_log_mel(features[order], config, audio_config, rng, noise_bank)
+        batch = augment(features[order], order)
         history = feature_model.fit(
             batch, labels[order], batch_size=config.batch_size, epochs=1, shuffle=False,
             verbose=0,

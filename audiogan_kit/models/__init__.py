@@ -23,7 +23,13 @@ raw logit ``[batch, 1]``.
 
 from .config import CONDITIONING, MODEL_PRESETS, ModelConfig
 from .gan import ARCHITECTURES, Architecture, build_discriminator, build_generator
-from .judge import JudgeConfig, build_judge_model, build_judge_networks
+from .judge import (
+    JUDGE_FEATURES,
+    JUDGE_PRESETS,
+    JudgeConfig,
+    build_judge_model,
+    build_judge_networks,
+)
 from .saving import load_model, save_model
 from .segan import (
     ENHANCER_PRESETS,
@@ -40,6 +46,8 @@ __all__ = [
     "MODEL_PRESETS",
     "Architecture",
     "EnhancerConfig",
+    "JUDGE_FEATURES",
+    "JUDGE_PRESETS",
     "JudgeConfig",
     "ModelConfig",
     "build_discriminator",

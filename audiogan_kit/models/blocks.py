@@ -13,6 +13,8 @@ from typing import Any
 import keras
 from keras import layers
 
+from ..layers import MinibatchStdDev
+
 __all__ = [
     "UPSAMPLING",
     "generator_inputs",
@@ -51,9 +53,33 @@ def noise_and_label(config: Any, inputs: list[keras.KerasTensor]) -> keras.Keras
     return layers.Concatenate(name="noise_and_label")([inputs[0], embedding(inputs[1])])
 
 
-def maybe_batch_norm(config: Any, x: keras.KerasTensor, name: str) -> keras.KerasTensor:
-    """``BatchNormalization`` named ``<name>_bn`` when ``config.batch_norm``, else ``x``."""
-    return layers.BatchNormalization(name=f"{name}_bn")(x) if config.batch_norm else x
+def maybe_batch_norm(
+    config: Any, x: keras.KerasTensor, name: str, inputs: list | None = None
+) -> keras.KerasTensor:
+    """``BatchNormalization`` named ``<name>_bn`` when ``config.batch_norm``, else ``x``.
+
+    With ``config.conditional_batch_norm`` and the model's ``inputs`` (whose second entry is
+    the label), the normalised ``x`` is scaled and shifted by per-class vectors instead of
+    learned constants: ``x_hat * gamma[label] + beta[label]`` (``<name>_gamma``,
+    ``<name>_beta`` embeddings, starting at 1 and 0).
+    """
+    if not config.batch_norm:
+        return x
+    if not (config.conditional_batch_norm and config.conditional and inputs):
+        return layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(center=False, scale=False, name=f"{name}_bn")(x)
+    channels = x.shape[-1]
+    shape = (1,) * (len(x.shape) - 2) + (channels,)
+    gamma = layers.Embedding(
+        config.num_classes, channels, embeddings_initializer="ones", name=f"{name}_gamma"
+    )(inputs[1])
+    beta = layers.Embedding(
+        config.num_classes, channels, embeddings_initializer="zeros", name=f"{name}_beta"
+    )(inputs[1])
+    gamma = layers.Reshape(shape, name=f"{name}_gamma_shape")(gamma)
+    beta = layers.Reshape(shape, name=f"{name}_beta_shape")(beta)
+    x = layers.Multiply(name=f"{name}_scale")([x, gamma])
+    return layers.Add(name=f"{name}_shift")([x, beta])
 
 
 def maybe_spectral_norm(config: Any, layer: layers.Layer) -> layers.Layer:
@@ -68,7 +94,7 @@ def project(config: Any, inputs, shape: tuple[int, ...]) -> keras.KerasTensor:
     x = noise_and_label(config, inputs)
     x = layers.Dense(math.prod(shape), name="project")(x)
     x = layers.Reshape(shape, name="project_reshape")(x)
-    x = maybe_batch_norm(config, x, "project")
+    x = maybe_batch_norm(config, x, "project", inputs)
     return layers.ReLU(name="project_relu")(x)
 
 
@@ -105,8 +131,15 @@ def upsample_2d(x, filters: int, stride: int, name: str, upsample: str, kernel: 
 
 
 def logit_head(config: Any, features, inputs):
-    """Flattened features -> one logit, plus the projection term when conditional."""
+    """Flattened features -> one logit, plus the projection term when conditional.
+
+    With ``config.minibatch_std`` the batch spread is appended to the features first; with
+    ``config.aux_classifier`` the head returns ``[logit, class_logits]``, the second a dense
+    layer to ``num_classes`` logits on the same features.
+    """
     features = layers.Flatten(name="flatten")(features)
+    if config.minibatch_std:
+        features = MinibatchStdDev(name="minibatch_std")(features)
     logit = maybe_spectral_norm(config, layers.Dense(1, name="logit_dense"))(features)
     if config.conditional and config.conditioning == "projection":
         embedded = layers.Embedding(
@@ -114,4 +147,7 @@ def logit_head(config: Any, features, inputs):
         )(inputs[1])
         projection = layers.Dot(axes=1, name="projection")([embedded, features])
         logit = layers.Add(name="logit")([logit, projection])
+    if config.aux_classifier:
+        dense = layers.Dense(config.num_classes, name="class_logits")
+        return [logit, maybe_spectral_norm(config, dense)(features)]
     return logit

@@ -48,6 +48,17 @@ class ModelConfig(Config):
         phase_shuffle: WaveGAN discriminator phase-shuffle width ``n`` in samples (2 in the
             paper); 0 disables it. Ignored by the other architectures.
         kernel_size: convolution kernel; ``None`` means 25 (WaveGAN) or 5 (SpecGAN).
+        discriminator_dim: the discriminator's width multiplier; ``None`` means
+            ``model_dim`` (a generator wider than its discriminator: a smaller value).
+        conditional_batch_norm: with ``batch_norm`` and labels, the generator's batch norms
+            take their scale and shift from a per-class embedding (de Vries et al. 2017),
+            so the label acts at every layer, not only at the input.
+        aux_classifier: the discriminator also predicts the digit of its input (AC-GAN,
+            Odena et al. 2017): a second output ``class_logits`` ``[batch, num_classes]``,
+            trained with ``TrainConfig.aux_weight``.
+        minibatch_std: the discriminator sees the standard deviation of its features over
+            the batch (Karras et al. 2018), so a generator that makes the same clip every
+            time is told apart.
     """
 
     architecture: str = "wavegan"
@@ -64,6 +75,10 @@ class ModelConfig(Config):
     spectral_norm: bool = False
     phase_shuffle: int = 2
     kernel_size: int | None = None
+    discriminator_dim: int | None = None
+    conditional_batch_norm: bool = False
+    aux_classifier: bool = False
+    minibatch_std: bool = False
 
     def __post_init__(self) -> None:
         from .gan import ARCHITECTURES
@@ -89,6 +104,12 @@ class ModelConfig(Config):
             raise ValueError(f"phase_shuffle must be >= 0 samples, got {self.phase_shuffle}.")
         if self.kernel_size is not None and self.kernel_size < 1:
             raise ValueError(f"kernel_size must be positive or None, got {self.kernel_size}.")
+        if self.discriminator_dim is not None and self.discriminator_dim < 1:
+            raise ValueError(
+                f"discriminator_dim must be positive or None, got {self.discriminator_dim}."
+            )
+        if self.aux_classifier and not self.conditional:
+            raise ValueError("aux_classifier needs labels: set num_classes (e.g. 10).")
         ARCHITECTURES[self.architecture].check(self)
 
     @property
@@ -109,6 +130,11 @@ class ModelConfig(Config):
         from .gan import ARCHITECTURES
 
         return ARCHITECTURES[self.architecture].domain == "spectrogram"
+
+    @property
+    def d_dim(self) -> int:
+        """The discriminator's width multiplier in use."""
+        return self.model_dim if self.discriminator_dim is None else self.discriminator_dim
 
     @property
     def kernel(self) -> int:

@@ -90,33 +90,35 @@ def _dense_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
     x = noise_and_label(config, inputs)
     for i in (1, 2):
         x = layers.Dense(hidden, name=f"dense{i}")(x)
-        x = maybe_batch_norm(config, x, f"dense{i}")
+        x = maybe_batch_norm(config, x, f"dense{i}", inputs)
         x = layers.LeakyReLU(0.2, name=f"dense{i}_lrelu")(x)
     x = layers.Dense(config.num_samples, activation="tanh", name="waveform_dense")(x)
     return layers.Reshape((config.num_samples, 1), name="waveform")(x)
 
 
-def _five_upsamplings(config: ModelConfig, x, upsample, stride: int) -> keras.KerasTensor:
-    """WaveGAN's and SpecGAN's decoder: ``16d -> 8d -> 4d -> 2d -> d -> 1`` channels."""
+def _five_upsamplings(config: ModelConfig, inputs, upsample, stride: int, shape):
+    """WaveGAN's and SpecGAN's decoder: the stem to ``shape``, then ``16d -> 8d -> 4d -> 2d
+    -> d -> 1`` channels."""
     d = config.model_dim
+    x = project(config, inputs, shape)
     channels = [8 * d, 4 * d, 2 * d, d, 1]
     for i, filters in enumerate(channels, start=1):
         x = upsample(x, filters, stride, f"upconv{i}", config.upsample, config.kernel)
         if i < len(channels):
-            x = maybe_batch_norm(config, x, f"upconv{i}")
+            x = maybe_batch_norm(config, x, f"upconv{i}", inputs)
             x = layers.ReLU(name=f"upconv{i}_relu")(x)
     return x
 
 
 def _wavegan_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
     shape = (config.num_samples // 4**NUM_STAGES, 16 * config.model_dim)
-    x = _five_upsamplings(config, project(config, inputs, shape), upsample_1d, 4)
+    x = _five_upsamplings(config, inputs, upsample_1d, 4, shape)
     return layers.Activation("tanh", name="waveform")(x)
 
 
 def _specgan_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
     shape = (config.num_frames // 32, config.num_bins // 32, 16 * config.model_dim)
-    x = _five_upsamplings(config, project(config, inputs, shape), upsample_2d, 2)
+    x = _five_upsamplings(config, inputs, upsample_2d, 2, shape)
     return layers.Activation("tanh", name="spectrogram")(x)
 
 
@@ -125,7 +127,7 @@ def _specgan1d_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
     x = project(config, inputs, (config.num_frames // 2**NUM_STAGES_1D, 16 * d))
     for i, filters in enumerate([8 * d, 4 * d, 2 * d], start=1):
         x = upsample_1d(x, filters, 2, f"upconv{i}", config.upsample, config.kernel)
-        x = maybe_batch_norm(config, x, f"upconv{i}")
+        x = maybe_batch_norm(config, x, f"upconv{i}", inputs)
         x = layers.ReLU(name=f"upconv{i}_relu")(x)
     x = layers.Conv1D(config.num_bins, config.kernel, padding="same", name="to_bins")(x)
     x = layers.Activation("tanh", name="tanh")(x)
@@ -142,7 +144,7 @@ def _discriminator_input(config: ModelConfig, inputs):
 
 
 def _dense_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
-    hidden = 4 * config.model_dim
+    hidden = 4 * config.d_dim
     x = layers.Flatten(name="waveform_flat")(inputs[0])
     if config.conditional and config.conditioning == "concat":
         x = LabelChannels(config.num_classes, name="label_channels")([x, inputs[1]])
@@ -153,7 +155,7 @@ def _dense_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
 
 
 def _wavegan_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
-    d = config.model_dim
+    d = config.d_dim
     x = _discriminator_input(config, inputs)
     channels = [d, 2 * d, 4 * d, 8 * d, 16 * d]
     for i, filters in enumerate(channels, start=1):
@@ -166,7 +168,7 @@ def _wavegan_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
 
 
 def _specgan_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
-    d = config.model_dim
+    d = config.d_dim
     x = _discriminator_input(config, inputs)
     for i, filters in enumerate([d, 2 * d, 4 * d, 8 * d, 16 * d], start=1):
         conv = layers.Conv2D(filters, config.kernel, strides=2, padding="same", name=f"conv{i}")
@@ -176,7 +178,7 @@ def _specgan_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
 
 
 def _specgan1d_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
-    d = config.model_dim
+    d = config.d_dim
     x = layers.Reshape((config.num_frames, config.num_bins), name="frames")(inputs[0])
     if config.conditional and config.conditioning == "concat":
         x = LabelChannels(config.num_classes, name="label_channels")([x, inputs[1]])
@@ -274,8 +276,9 @@ def build_discriminator(config: ModelConfig) -> keras.Model:
 
     Inputs: a sample float32 ``[batch, *config.sample_shape]`` named ``waveform`` or
     ``spectrogram`` (+ ``label`` int32 ``[batch]`` when conditional). Output: one raw
-    logit per example, float32 ``[batch, 1]``. Phase shuffle is active only in
-    ``training=True`` calls.
+    logit per example, float32 ``[batch, 1]``; with ``config.aux_classifier`` the list
+    ``[logit, class_logits float32 [batch, num_classes]]``. Phase shuffle is active only in
+    ``training=True`` calls. Its widths follow ``config.d_dim``.
     """
     kind = "spectrogram" if config.is_spectrogram else "waveform"
     sample = keras.Input(shape=config.sample_shape, name=kind)

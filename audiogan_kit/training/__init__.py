@@ -46,6 +46,7 @@ from .examples import (
     examples_to_audio,
     pair_arrays,
     prepare_examples,
+    resynthesize,
 )
 from .gan import GAN, build_gan
 from .pair_gan import EnhancementGAN, build_enhancement_gan
@@ -99,6 +100,7 @@ __all__ = [
     "pair_arrays",
     "prepare_examples",
     "read_history",
+    "resynthesize",
     "save_checkpoint",
     "set_precision",
     "train",

@@ -59,6 +59,13 @@ class TrainConfig(OptimizerConfig):
             holds a copy of the models; ``tf.distribute.MirroredStrategy`` under TensorFlow,
             ``keras.distribution.DataParallel`` under JAX). 1 = one device (the first GPU
             when there is one); ``batch_size`` is the global batch and must be a multiple.
+        aux_weight: weight of the auxiliary-classifier term (needs
+            ``model.aux_classifier``): class information in the discriminator buys
+            recognisable digits at the cost of variety within a digit; 0 = off.
+        augment_shift: random shift in time of every discriminator input, in steps of the
+            model's time axis (frames of a spectrogram, samples of a waveform); 0 = off.
+        ema_warmup: EMA warm-up in generator steps (see :class:`~audiogan_kit.training.GAN`);
+            0 = a constant decay.
 
     ``num_eval_samples`` evaluation samples are made from fixed noise, with labels
     ``0, 1, ..., num_classes - 1, 0, ...`` when the model is conditional.
@@ -74,6 +81,9 @@ class TrainConfig(OptimizerConfig):
     ema_decay: float | None = 0.999
     griffin_lim_iters: int = 32
     devices: int = 1
+    aux_weight: float = 0.0
+    augment_shift: int = 0
+    ema_warmup: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -92,6 +102,17 @@ class TrainConfig(OptimizerConfig):
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay}.")
         if self.r1_weight < 0 or (self.gp_weight is not None and self.gp_weight < 0):
             raise ValueError("gp_weight and r1_weight must be >= 0.")
+        if self.aux_weight < 0 or (self.aux_weight > 0 and not self.model.aux_classifier):
+            raise ValueError(
+                f"aux_weight must be >= 0, and > 0 only with ModelConfig(aux_classifier=True); "
+                f"got {self.aux_weight} with aux_classifier={self.model.aux_classifier}."
+            )
+        length = self.model.num_frames if self.model.is_spectrogram else self.model.num_samples
+        if not 0 <= self.augment_shift < length or self.ema_warmup < 0:
+            raise ValueError(
+                f"augment_shift must be in 0..{length - 1} steps and ema_warmup >= 0, got "
+                f"{self.augment_shift} and {self.ema_warmup}."
+            )
         if int(self.devices) < 1 or self.batch_size % int(self.devices):
             raise ValueError(
                 f"devices must be a positive integer that divides batch_size={self.batch_size} "

@@ -33,6 +33,7 @@ __all__ = [
     "examples_to_audio",
     "pair_arrays",
     "prepare_examples",
+    "resynthesize",
 ]
 
 
@@ -121,6 +122,29 @@ def examples_to_audio(examples: Any, config: TrainConfig, stats: Any | None) -> 
     if config.spectrogram == "mel":
         return features.mel_to_audio(x, stats, config.audio, n_iter=config.griffin_lim_iters)
     return features.spectrogram_to_audio(x, stats, config.audio, n_iter=config.griffin_lim_iters)
+
+
+def resynthesize(
+    audio: np.ndarray, config: TrainConfig, stats: Any | None = None, batch_size: int = 256
+) -> np.ndarray:
+    """Real clips through a run's own features and back: what a perfect generator sounds like.
+
+    :func:`prepare_examples` then :func:`examples_to_audio`: for a mel SpecGAN, normalised
+    log-mel frames, mel bands back to STFT bins, Griffin-Lim (``config.griffin_lim_iters``
+    iterations). Scoring these clips gives the ceiling a generator of this config can reach:
+    what the inversion loses, apart from anything the GAN gets wrong. Waveform models return
+    the clips unchanged.
+
+    Args:
+        audio: float32 [clips, num_samples] in [-1, 1].
+        config: the run's config.
+        stats: the run's spectrogram statistics (``None``: computed from ``audio``).
+
+    Returns:
+        float32 [clips, num_samples] in [-1, 1].
+    """
+    examples, stats = prepare_examples(audio, config, stats, batch_size)
+    return examples_to_audio(examples, config, stats)
 
 
 def batch_indices(num_examples: int, batch_size: int, seed: int, batch: int) -> np.ndarray:

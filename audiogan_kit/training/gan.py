@@ -21,6 +21,7 @@ import numpy as np
 from keras import ops
 
 from .. import backend, losses, models
+from ..layers import random_time_shift
 from ..models import ModelConfig
 from .configs import TrainConfig
 from .precision import compile_with_adam, set_precision
@@ -59,6 +60,19 @@ class GAN(TwoPlayerModel):
         r1_weight: gamma of an R1 penalty on real data; 0 = none.
         ema_decay: EMA decay of the generator weights, or ``None``.
         seed: seeds the noise (a ``keras.random.SeedGenerator``).
+        aux_weight: weight of the auxiliary classifier's cross-entropy (a discriminator with
+            ``aux_classifier``): the discriminator learns the digit of real clips, the
+            generator is pushed to make clips it classifies as the asked digit; 0 = off.
+        augment_shift: the discriminator sees every example, real or generated, shifted in
+            time by a random ``-n..n`` steps (frames or samples; DiffAugment-style, Zhao et
+            al. 2020), so that it cannot memorise where things sit in the few training
+            clips; 0 = off.
+        ema_warmup: with ``w > 0`` the EMA decay at generator step ``t`` is
+            ``min(ema_decay, (1 + t) / (w + t))``: the average follows the raw weights
+            closely at the start, when they change fast.
+
+    With ``aux_weight > 0`` the step also returns ``aux_real`` (the discriminator's
+    cross-entropy on real clips) and ``aux_fake`` (on the generator's, in its update).
     """
 
     def __init__(
@@ -72,6 +86,9 @@ class GAN(TwoPlayerModel):
         r1_weight: float = 0.0,
         ema_decay: float | None = 0.999,
         seed: int = 0,
+        aux_weight: float = 0.0,
+        augment_shift: int = 0,
+        ema_warmup: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(generator, discriminator, seed=seed, **kwargs)
@@ -83,6 +100,11 @@ class GAN(TwoPlayerModel):
         self.penalty_weight = float(penalty_weight)
         self.r1_weight = float(r1_weight)
         self.ema_decay = ema_decay
+        self.aux_weight = float(aux_weight)
+        self.augment_shift = int(augment_shift)
+        self.ema_warmup = int(ema_warmup)
+        if self.aux_weight > 0 and not model_config.aux_classifier:
+            raise ValueError("aux_weight > 0 needs a discriminator with aux_classifier=True.")
         self.ema_generator = None
         if ema_decay is not None:
             # A copy with the same layers and dtype policies, starting at the same weights.
@@ -101,9 +123,30 @@ class GAN(TwoPlayerModel):
     def _generator_inputs(self, noise, labels):
         return [noise, labels] if self.model_config.conditional else noise
 
-    def _critic(self, x, labels):
+    def _critic_outputs(self, x, labels):
+        """(logits float32 [batch, 1], class logits [batch, classes] or ``None``)."""
         inputs = [x, labels] if self.model_config.conditional else x
-        return ops.cast(self.discriminator(inputs, training=True), "float32")
+        out = self.discriminator(inputs, training=True)
+        if self.model_config.aux_classifier:
+            return ops.cast(out[0], "float32"), ops.cast(out[1], "float32")
+        return ops.cast(out, "float32"), None
+
+    def _critic(self, x, labels):
+        return self._critic_outputs(x, labels)[0]
+
+    def _class_loss(self, class_logits, labels):
+        """The auxiliary classifier's mean cross-entropy, times ``aux_weight``."""
+        entropy = ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
+        return self.aux_weight * ops.mean(entropy)
+
+    def _augment(self, x):
+        """``x`` shifted in time by a random ``-n..n`` steps per example (``augment_shift``)."""
+        if self.augment_shift == 0:
+            return x
+        shape = ops.shape(x)
+        frames = ops.reshape(x, (shape[0], x.shape[1], -1))  # [batch, time, everything else]
+        shifted = random_time_shift(frames, self.augment_shift, self.seed_generator)
+        return ops.reshape(shifted, shape)
 
     def _generate(self, noise, labels):
         made = self.generator(self._generator_inputs(noise, labels), training=True)
@@ -121,9 +164,10 @@ class GAN(TwoPlayerModel):
     def _discriminator_update(self, real, labels):
         batch = ops.shape(real)[0]
         fake = ops.stop_gradient(self._generate(self._noise(batch), labels))
+        real, fake = self._augment(real), self._augment(fake)
 
         def loss_fn():
-            real_logits = self._critic(real, labels)
+            real_logits, real_classes = self._critic_outputs(real, labels)
             fake_logits = self._critic(fake, labels)
             loss = self.d_loss_fn(real_logits, fake_logits)
             penalty = ops.zeros((), dtype="float32")
@@ -139,6 +183,9 @@ class GAN(TwoPlayerModel):
                 "d_real": ops.mean(real_logits),
                 "d_fake": ops.mean(fake_logits),
             }
+            if self.aux_weight > 0:
+                aux["aux_real"] = self._class_loss(real_classes, labels)
+                loss = loss + aux["aux_real"]
             return loss + penalty, aux
 
         return self.optimize(self.d_optimizer, loss_fn, self.discriminator.trainable_variables)
@@ -148,15 +195,23 @@ class GAN(TwoPlayerModel):
         noise = self._noise(batch)
 
         def loss_fn():
-            return self.g_loss_fn(self._critic(self._generate(noise, labels), labels)), {}
+            made = self._augment(self._generate(noise, labels))
+            logits, classes = self._critic_outputs(made, labels)
+            loss = self.g_loss_fn(logits)
+            if self.aux_weight <= 0:
+                return loss, {}
+            aux = {"aux_fake": self._class_loss(classes, labels)}
+            return loss + aux["aux_fake"], aux
 
-        loss, _, norm = self.optimize(self.g_optimizer, loss_fn, self.generator.trainable_variables)
-        return loss, norm
+        return self.optimize(self.g_optimizer, loss_fn, self.generator.trainable_variables)
 
     def _update_ema(self) -> None:
         if self.ema_generator is None:
             return
         decay = self.ema_decay
+        if self.ema_warmup > 0:
+            t = ops.cast(self.g_optimizer.iterations, "float32")
+            decay = ops.minimum(decay, (1.0 + t) / (self.ema_warmup + t))
         for target, source in zip(self.ema_generator.weights, self.generator.weights, strict=True):
             target.assign(decay * target.value + (1.0 - decay) * source.value)
 
@@ -166,15 +221,14 @@ class GAN(TwoPlayerModel):
         real = ops.convert_to_tensor(real, dtype="float32")
         labels = ops.convert_to_tensor(labels, dtype="int32")
         for k in range(self.n_critic):
-            d_loss, aux, d_norm = self._discriminator_update(real[k], labels[k])
-        g_loss, g_norm = self._generator_update(labels[self.n_critic - 1])
+            d_loss, d_aux, d_norm = self._discriminator_update(real[k], labels[k])
+        g_loss, g_aux, g_norm = self._generator_update(labels[self.n_critic - 1])
         self._update_ema()
         return {
             "d_loss": d_loss,
             "g_loss": g_loss,
-            "penalty": aux["penalty"],
-            "d_real": aux["d_real"],
-            "d_fake": aux["d_fake"],
+            **d_aux,
+            **g_aux,
             "d_grad_norm": d_norm,
             "g_grad_norm": g_norm,
         }
@@ -233,6 +287,9 @@ def build_gan(config: TrainConfig, devices: int | None = None) -> GAN:
             r1_weight=config.r1_weight,
             ema_decay=config.ema_decay,
             seed=config.seed,
+            aux_weight=config.aux_weight,
+            augment_shift=config.augment_shift,
+            ema_warmup=config.ema_warmup,
         )
         compile_with_adam(gan, config)
     gan.parallel = parallel

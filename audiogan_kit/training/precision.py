@@ -35,8 +35,19 @@ def set_precision(model: keras.Model, precision: str) -> keras.Model:
     return model
 
 
-def adam(config: OptimizerConfig, learning_rate: float, name: str) -> keras.optimizers.Optimizer:
-    """Adam with ``config``'s betas, wrapped for loss scaling when precision is float16."""
+def adam(
+    config: OptimizerConfig, learning_rate: float, name: str, updates_per_step: int = 1
+) -> keras.optimizers.Optimizer:
+    """Adam with ``config``'s betas, wrapped for loss scaling when precision is float16.
+
+    With ``config.lr_half_life`` the rate halves every ``lr_half_life`` generator steps
+    (``updates_per_step`` of this optimizer's updates each: ``n_critic`` for a GAN's
+    discriminator).
+    """
+    if config.lr_half_life:
+        learning_rate = keras.optimizers.schedules.ExponentialDecay(
+            learning_rate, decay_steps=config.lr_half_life * updates_per_step, decay_rate=0.5
+        )
     optimizer = keras.optimizers.Adam(
         learning_rate, beta_1=config.beta_1, beta_2=config.beta_2, name=f"{name}_adam"
     )
@@ -47,7 +58,8 @@ def adam(config: OptimizerConfig, learning_rate: float, name: str) -> keras.opti
 
 def compile_with_adam(model: keras.Model, config: OptimizerConfig) -> None:
     """Give a two-player ``model`` its Adam optimizers from ``config``'s learning rates."""
+    d_updates = int(getattr(config, "n_critic", 1))
     model.compile(
-        d_optimizer=adam(config, config.d_learning_rate, "d"),
+        d_optimizer=adam(config, config.d_learning_rate, "d", d_updates),
         g_optimizer=adam(config, config.g_learning_rate, "g"),
     )
