@@ -239,8 +239,8 @@ def test_config_round_trips_through_json_and_checks_its_values(tmp_path):
         dataclasses.replace(config, n_critic=0)
     with pytest.raises(ValueError, match="ema_decay"):
         dataclasses.replace(config, ema_decay=1.0)
-    with pytest.raises(ValueError, match=r"num_bins=128"):
-        dataclasses.replace(config, spectrogram="linear")
+    with pytest.raises(ValueError, match=r"num_bins=256"):
+        dataclasses.replace(config, spectrogram="linear")  # 256 STFT bins at n_fft 512
     with pytest.raises(ValueError, match="has no field"):
         training.TrainConfig.from_dict({**config.to_dict(), "lerning_rate": 1})
 
@@ -249,7 +249,9 @@ def test_presets_quick_is_a_small_conditional_mel_gan_and_paper_follows_wavegan(
     quick, paper = training.TRAIN_PRESETS["quick"], training.TRAIN_PRESETS["paper"]
     assert quick.model.architecture == "specgan1d" and quick.spectrogram == "mel"
     assert quick.model.conditional and quick.ema_decay is not None
-    assert (quick.model.num_frames, quick.model.num_bins) == (64, 64)
+    assert (quick.model.num_frames, quick.model.num_bins) == (32, 64)
+    assert (quick.audio.trim_db, quick.audio.pad_mode) == (40.0, "center")
+    assert quick.model.aux_classifier and 0 < quick.aux_weight < 1
     assert paper.model.architecture == "wavegan" and paper.model.model_dim == 64
     assert (paper.loss, paper.n_critic, paper.batch_size, paper.penalty_weight) == (
         "wgan-gp", 5, 64, 10.0

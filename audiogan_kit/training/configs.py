@@ -152,10 +152,12 @@ class TrainConfig(OptimizerConfig):
         return self.model.is_spectrogram
 
 
-_QUICK_AUDIO = AudioConfig()
+# Words trimmed at 40 dB and centred, 32 frames of a 64 ms STFT at a 32 ms hop.
+_QUICK_AUDIO = AudioConfig(trim_db=40.0, pad_mode="center", n_fft=512, hop_length=256)
 TRAIN_PRESETS: dict[str, TrainConfig] = {
-    # A small conditional 1-D SpecGAN on 64 frames x 64 log-mel bands with an EMA generator,
-    # for a laptop CPU.
+    # A small conditional 1-D SpecGAN on 32 frames x 64 log-mel bands with an EMA generator
+    # and a discriminator that also names the digit, for a laptop CPU
+    # (how it was chosen: benchmarks/presets.md).
     "quick": TrainConfig(
         model=ModelConfig(
             architecture="specgan1d",
@@ -169,6 +171,8 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
             upsample="nearest",
             batch_norm=True,
             spectral_norm=False,
+            aux_classifier=True,
+            minibatch_std=True,
         ),
         audio=_QUICK_AUDIO,
         spectrogram="mel",
@@ -180,6 +184,8 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         batch_size=32,
         num_steps=6000,
         ema_decay=0.995,
+        aux_weight=0.25,
+        augment_shift=2,
         checkpoint_every=500,
         sample_every=500,
         log_every=20,
