@@ -152,12 +152,11 @@ def log_mel(audio: Any, config: AudioConfig = DEFAULT_CONFIG):
 
 def dct_matrix(n_in: int, n_out: int) -> np.ndarray:
     """Orthonormal DCT-II basis: float32 [n_in, n_out]; ``x @ D`` is ``scipy.fft.dct(x,
-    norm="ortho")[..., :n_out]``."""
-    k = np.arange(n_out)[None, :]
-    n = np.arange(n_in)[:, None]
-    basis = np.cos(np.pi * (n + 0.5) * k / n_in) * np.sqrt(2.0 / n_in)
-    basis[:, 0] /= np.sqrt(2.0)
-    return basis.astype(np.float32)
+    norm="ortho")[..., :n_out]`` (a matrix, so that the DCT runs inside a Keras graph)."""
+    import scipy.fft
+
+    # Row i is the DCT of the i-th unit vector: by linearity, x @ D is the DCT of x.
+    return scipy.fft.dct(np.eye(n_in), norm="ortho", axis=1)[:, :n_out].astype(np.float32)
 
 
 def mfcc_with_deltas(audio: Any, config: AudioConfig, n_mfcc: int = 20):
