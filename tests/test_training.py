@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -147,6 +148,37 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, r
     gan = training.build_gan(config)
     assert training.load_latest_checkpoint(gan, tmp_path, log=lambda _: None) == 2
     assert all(np.all(np.isfinite(w)) for w in numpy_values(gan.discriminator.variables))
+
+
+def test_a_run_projected_over_an_hour_needs_allow_slow(tmp_path, rng):
+    """The projection comes from a few measured steps, before the run gets far."""
+    data = noise_bursts(rng)
+    endless = tiny_train_config("dense", num_steps=50_000_000, checkpoint_every=1_000_000)
+    with pytest.raises(training.RunTooSlow, match=r"projected wall time .* allow_slow=True"):
+        training.train(endless, data, tmp_path / "slow", log=lambda _: None)
+    assert training.checkpoint_paths(tmp_path / "slow") == []
+
+    class StopAt(training.TrainCallback):
+        def on_step_end(self, trainer, step, logs):
+            if step == 8:
+                trainer.stop()
+
+    messages: list[str] = []
+    trainer = training.train(
+        endless, data, tmp_path / "allowed", [StopAt()], messages.append, allow_slow=True
+    )
+    assert trainer.step == 8
+    (projection,) = [m for m in messages if m.startswith("projected wall time")]
+    pattern = r"projected wall time of the 49,999,99\d steps left: [\d.,]+ (h|days) "
+    assert re.match(pattern, projection), projection
+    # A short run says its (short) projection and trains to the end.
+    messages.clear()
+    short = tiny_train_config("dense", num_steps=8)
+    assert training.train(short, data, tmp_path / "short", log=messages.append).step == 8
+    assert any(m.startswith("projected wall time of the 4 steps left") for m in messages), messages
+    assert [training.format_duration(s) for s in (45, 720, 5.3 * 3600, 230 * 86400)] == [
+        "45 s", "12 min", "5.3 h", "230 days"
+    ]
 
 
 def test_nan_in_the_data_is_caught_at_the_first_step(tmp_path, rng):
@@ -298,20 +330,86 @@ def test_dashboard_shows_losses_samples_beside_real_clips_and_stops_cleanly(tmp_
     assert titles[0].startswith("step 2: digit 0") and titles[1].startswith("real digit 0")
     assert len(comparison.players) == 2 * config.num_eval_samples
 
-    # In the background: the Stop button ends the run at the next step, with a checkpoint.
-    long_run = dataclasses.replace(
-        config, num_steps=100_000, sample_every=0, checkpoint_every=1000
-    )
-    dashboard = TrainingDashboard(audio, labels, sample_rate=AUDIO.sample_rate)
-    dashboard.start(long_run, (audio, labels), tmp_path / "b")
-    deadline = time.monotonic() + 120
-    while (dashboard.trainer is None or dashboard.trainer.step < 2) and time.monotonic() < deadline:
-        time.sleep(0.05)
+
+
+class _SlowSteps(training.TrainCallback):
+    """Sleeps after every step, so that a run of a tiny model lasts long enough to be clicked."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_step_end(self, trainer, step, logs) -> None:
+        time.sleep(self.seconds)
+
+
+def _wait_for(condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert condition(), "timed out"
+
+
+def test_dashboard_start_returns_while_it_trains_and_stop_leaves_a_resumable_run(tmp_path, rng):
+    """The cell that starts a run is free at once; Stop ends it within two steps."""
+    from audiogan_kit.widgets import RunStillGoing, TrainingDashboard
+
+    data = noise_bursts(rng)
+    # 1,000 steps of >= 20 ms: a start() that trained in the cell would return after 20 s+.
+    config = tiny_train_config("dense", num_steps=1000, checkpoint_every=500, log_every=5)
+    dashboard = TrainingDashboard(*data, sample_rate=AUDIO.sample_rate)
+    assert dashboard.stop_button.disabled  # nothing to stop yet
+    assert dashboard.start(config, data, tmp_path, callbacks=[_SlowSteps(0.02)]) is None
+    assert dashboard.running and dashboard.trainer.step < 100
+    assert not dashboard.stop_button.disabled
+    with pytest.raises(RunStillGoing, match="still training"):
+        dashboard.result()
+    with pytest.raises(RuntimeError, match="still going"):
+        dashboard.start(config, data, tmp_path / "other")
+    _wait_for(lambda: dashboard.trainer.step >= 5)
+    at_click = dashboard.trainer.step
     dashboard.stop_button.click()
-    dashboard.wait()
-    step = dashboard.trainer.step
-    assert 2 <= step < 100_000 and "(stopped)" in dashboard.status.value
-    assert training.checkpoint_paths(tmp_path / "b")[-1].name == f"ckpt-{step:08d}.npz"
+    trainer = dashboard.wait(timeout=60)
+    assert at_click <= trainer.step <= at_click + 2 < config.num_steps
+    assert not dashboard.running and dashboard.stop_button.disabled
+    assert "(stopped)" in dashboard.status.value and dashboard.error is None
+    assert training.checkpoint_paths(tmp_path)[-1].name == f"ckpt-{trainer.step:08d}.npz"
+    # A late click on the finished run changes nothing.
+    finished = dashboard.status.value
+    dashboard.stop()
+    assert dashboard.status.value == finished
+    # The stopped run resumes where it stopped.
+    messages: list[str] = []
+    more = dataclasses.replace(config, num_steps=trainer.step + 2)
+    resumed = training.train(more, data, tmp_path, log=messages.append)
+    assert resumed.step == trainer.step + 2
+    assert any(f"from step {trainer.step}" in m for m in messages), messages
+
+
+def test_a_run_that_fails_in_the_thread_shows_its_error_and_frees_the_comparison(tmp_path, rng):
+    from audiogan_kit.widgets import RunComparison, TrainingDashboard
+
+    audio, labels = noise_bursts(rng)
+    broken = (np.full_like(audio, np.nan), labels)
+    comparison = RunComparison(tiny_train_config("dense"), broken, tmp_path)
+    comparison.controls["num_steps"].value = 10
+    comparison.start_button.click()
+    with pytest.raises(training.TrainingDiverged):
+        comparison.dashboard.wait(timeout=120)
+    assert "stopped by an error at step 0: TrainingDiverged" in comparison.dashboard.status.value
+    message = comparison.message.value
+    assert "run-1 failed" in message and "TrainingDiverged" in message
+    assert not comparison.start_button.disabled and comparison.results == []
+    # The next click trains in a new folder (run-1 stays as it is), with good data.
+    comparison.dataset = (audio, labels)
+    comparison.start_button.click()
+    comparison.dashboard.wait(timeout=120)
+    assert [row["run"] for row in comparison.results] == ["run-2"]
+    # A folder of another run refuses a start in the calling cell, with the reason shown.
+    dashboard = TrainingDashboard()
+    other = dataclasses.replace(tiny_train_config("dense"), loss="lsgan")
+    with pytest.raises(ValueError, match="another config"):
+        dashboard.start(other, (audio, labels), tmp_path / "run-2")
+    assert dashboard.status.value.startswith("could not start") and not dashboard.running
 
 
 def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_path, rng):
@@ -322,7 +420,7 @@ def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_pat
     comparison.controls["num_steps"].value = 10
     comparison.controls["n_critic"].value = 1
     comparison.start_button.click()
-    comparison.dashboard.wait()
+    comparison.dashboard.wait(timeout=120)
     (row,) = comparison.results
     assert (row["loss"], row["steps"], row["n_critic"], row["batch_size"]) == ("lsgan", 10, 1, 4)
     assert np.isfinite(row["d_loss"]) and row["wall_s"] > 0

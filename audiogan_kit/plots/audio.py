@@ -26,6 +26,7 @@ __all__ = [
     "figure_to_png",
     "fixed_db_limits",
     "latent_path_figure",
+    "new_figure",
     "plot_spectrogram",
     "plot_waveform",
     "shared_db_limits",
@@ -121,6 +122,22 @@ def fixed_db_limits(config: AudioConfig = DEFAULT_CONFIG) -> tuple[float, float]
 # --- whole figures -------------------------------------------------------------------------
 
 
+def new_figure(pyplot: bool = True, **kwargs):
+    """An empty matplotlib figure (``kwargs``: ``figsize``, ``layout``, ...).
+
+    ``pyplot=False`` makes a bare ``Figure`` that pyplot does not know of: one drawn from a
+    background thread (a training dashboard) to be rendered by :func:`figure_to_png`, which
+    the inline backend would otherwise show and close at the end of whichever cell runs then.
+    """
+    if not pyplot:
+        from matplotlib.figure import Figure
+
+        return Figure(**kwargs)
+    import matplotlib.pyplot as plt
+
+    return plt.figure(**kwargs)
+
+
 def figure_to_png(fig, dpi: int = 90) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it."""
     import matplotlib.pyplot as plt
@@ -139,6 +156,7 @@ def spectrogram_figure(
     config: AudioConfig = DEFAULT_CONFIG,
     suptitle: str = "Spectrograms (one dB scale)",
     columns: int | None = None,
+    pyplot: bool = True,
 ):
     """Two or more clips' spectrograms side by side with one shared dB colour scale.
 
@@ -149,13 +167,12 @@ def spectrogram_figure(
         config: STFT settings and sample rate.
         suptitle: the figure's title.
         columns: panels per row (default: all in one row); more clips wrap onto new rows.
+        pyplot: as for :func:`new_figure` (``False``: a figure only for :func:`figure_to_png`).
 
     Returns:
         A pyplot ``Figure`` (one axes per clip, 3.2 x 3.2 inches each, plus one colour bar in
         dB); close it with ``plt.close(fig)`` or render it with :func:`figure_to_png`.
     """
-    import matplotlib.pyplot as plt
-
     clips = clip_list(clips)
     titles = clip_titles(titles, len(clips))
     if columns is not None and columns <= 0:
@@ -163,13 +180,8 @@ def spectrogram_figure(
     columns = len(clips) if columns is None else min(columns, len(clips))
     rows = -(-len(clips) // columns)
     vmin, vmax = shared_db_limits(clips, config)
-    fig, grid = plt.subplots(
-        rows,
-        columns,
-        figsize=(3.2 * columns + 1.0, 3.2 * rows),
-        squeeze=False,
-        layout="constrained",
-    )
+    fig = new_figure(pyplot, figsize=(3.2 * columns + 1.0, 3.2 * rows), layout="constrained")
+    grid = fig.subplots(rows, columns, squeeze=False)
     axes = list(grid.flat)
     for ax in axes[len(clips) :]:
         ax.remove()

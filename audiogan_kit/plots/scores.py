@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .audio import new_figure
 from .inputs import clip_titles, digit_labels
 
 __all__ = [
@@ -31,16 +32,18 @@ METRIC_LABELS = {
 }
 
 
-def loss_figure(history: Sequence[dict[str, float]], title: str = "Losses"):
+def loss_figure(
+    history: Sequence[dict[str, float]], title: str = "Losses", pyplot: bool = True
+):
     """Loss curves of a run's history rows against the generator step.
 
     One line per key of :data:`LOSS_KEYS` that the rows have, drawn at the steps of the rows
-    that have it; ``penalty`` is left out when it is zero throughout. Returns a pyplot
-    ``Figure`` (6.4 x 2.8 inches).
+    that have it; ``penalty`` is left out when it is zero throughout. Returns a
+    ``Figure`` (6.4 x 2.8 inches), a bare one with ``pyplot=False`` (see
+    :func:`~audiogan_kit.plots.new_figure`).
     """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    fig = new_figure(pyplot, figsize=(6.4, 2.8))
+    ax = fig.subplots()
     for key in LOSS_KEYS:
         rows = [row for row in history if key in row]
         values = [row[key] for row in rows]

@@ -11,7 +11,7 @@ Introduced in notebooks/04_training.ipynb.
 - :mod:`~audiogan_kit.training.precision`: mixed precision per model, Adam;
 - :mod:`~audiogan_kit.training.examples`: training examples, batches, evaluation samplers;
 - :mod:`~audiogan_kit.training.trainer`: :class:`Trainer`, the loop (given a model, a batch
-  source, a sampler and callbacks), and :class:`TrainingDiverged`;
+  source, a sampler and callbacks), and :class:`TrainingDiverged`, :class:`RunTooSlow`;
 - :mod:`~audiogan_kit.training.checkpoints` and :mod:`~audiogan_kit.training.run_folder`:
   atomic checkpoints with exact resume; what a run folder holds;
 - :mod:`~audiogan_kit.training.runs`: :func:`train`, :func:`train_enhancer`,
@@ -61,12 +61,13 @@ from .runs import (
     train,
     train_enhancer,
 )
-from .trainer import Trainer, TrainingDiverged
+from .trainer import SLOW_RUN_S, RunTooSlow, Trainer, TrainingDiverged, format_duration
 from .two_player import TwoPlayerModel, global_norm
 
 __all__ = [
     "ENHANCER_TRAIN_PRESETS",
     "GAN",
+    "SLOW_RUN_S",
     "SPECTROGRAMS",
     "TRAIN_PRESETS",
     "CheckpointError",
@@ -77,6 +78,7 @@ __all__ = [
     "PairSampler",
     "RunFolder",
     "RunGenerator",
+    "RunTooSlow",
     "TrainCallback",
     "TrainConfig",
     "Trainer",
@@ -90,6 +92,7 @@ __all__ = [
     "compile_with_adam",
     "dataset_arrays",
     "examples_to_audio",
+    "format_duration",
     "global_norm",
     "load_enhancer_run",
     "load_latest_checkpoint",

@@ -53,6 +53,7 @@ def make_trainer(
     run_dir: str | Path,
     callbacks: Iterable[TrainCallback] = (),
     log: Callable[[str], None] = print,
+    allow_slow: bool = False,
 ) -> Trainer:
     """A :class:`Trainer` for a GAN, ready to :meth:`~Trainer.run` (or resume).
 
@@ -68,7 +69,9 @@ def make_trainer(
         run_dir: the run folder (created if missing).
         callbacks: :class:`~audiogan_kit.callbacks.TrainCallback` objects (dashboard,
             progress bar, TensorBoard).
-        log: where messages (resume, skipped checkpoints) go.
+        log: where messages (resume, skipped checkpoints, projected wall time) go.
+        allow_slow: train even a run projected to take over an hour (``Trainer``'s
+            warm-up measures it); without it such a run raises ``RunTooSlow``.
     """
     run = RunFolder(run_dir, config)
     audio, labels = dataset_arrays(dataset)
@@ -85,7 +88,7 @@ def make_trainer(
     )
     keras.utils.set_random_seed(config.seed)
     gan = build_gan(config)
-    return Trainer(run, gan, batches, NoiseSampler(config, stats), callbacks, log)
+    return Trainer(run, gan, batches, NoiseSampler(config, stats), callbacks, log, allow_slow)
 
 
 def train(
@@ -94,6 +97,7 @@ def train(
     run_dir: str | Path,
     callbacks: Iterable[TrainCallback] = (),
     log: Callable[[str], None] = print,
+    allow_slow: bool = False,
 ) -> Trainer:
     """Train (or resume, when ``run_dir`` has a checkpoint) a GAN; the finished trainer.
 
@@ -101,8 +105,9 @@ def train(
 
     Raises:
         TrainingDiverged: a loss became non-finite (the last good checkpoint is kept).
+        RunTooSlow: the run is projected to take over an hour and ``allow_slow`` is off.
     """
-    trainer = make_trainer(config, dataset, run_dir, callbacks, log)
+    trainer = make_trainer(config, dataset, run_dir, callbacks, log, allow_slow)
     trainer.run()
     return trainer
 
@@ -114,6 +119,7 @@ def make_enhancer_trainer(
     callbacks: Iterable[TrainCallback] = (),
     log: Callable[[str], None] = print,
     eval_dataset: Any | None = None,
+    allow_slow: bool = False,
 ) -> Trainer:
     """A :class:`Trainer` for an enhancer (:class:`~audiogan_kit.training.EnhancementGAN`).
 
@@ -121,7 +127,7 @@ def make_enhancer_trainer(
         config: the run's :class:`EnhancerTrainConfig`.
         dataset: training pairs: a :class:`~audiogan_kit.data.NoisyDataset` or
             ``(noisy, clean)`` float32 [n, model.num_samples] in [-1, 1].
-        run_dir, callbacks, log: as for :func:`make_trainer`.
+        run_dir, callbacks, log, allow_slow: as for :func:`make_trainer`.
         eval_dataset: where the evaluation clips come from (default ``dataset``; e.g. the
             held-out test pairs). The sampler's ``noisy`` and ``clean`` are the fixed clips.
     """
@@ -142,7 +148,7 @@ def make_enhancer_trainer(
     )
     keras.utils.set_random_seed(config.seed)
     gan = build_enhancement_gan(config)
-    return Trainer(run, gan, batches, sampler, callbacks, log)
+    return Trainer(run, gan, batches, sampler, callbacks, log, allow_slow)
 
 
 def train_enhancer(
@@ -152,14 +158,17 @@ def train_enhancer(
     callbacks: Iterable[TrainCallback] = (),
     log: Callable[[str], None] = print,
     eval_dataset: Any | None = None,
+    allow_slow: bool = False,
 ) -> Trainer:
     """Train (or resume, when ``run_dir`` has a checkpoint) an enhancer; the finished trainer.
 
     Arguments as for :func:`make_enhancer_trainer`; ``trainer.gan.generator`` is the
     enhancer, ready for :func:`audiogan_kit.enhance.enhance`. Raises ``TrainingDiverged`` on
-    a NaN loss.
+    a NaN loss, ``RunTooSlow`` on a run projected over an hour without ``allow_slow``.
     """
-    trainer = make_enhancer_trainer(config, dataset, run_dir, callbacks, log, eval_dataset)
+    trainer = make_enhancer_trainer(
+        config, dataset, run_dir, callbacks, log, eval_dataset, allow_slow
+    )
     trainer.run()
     return trainer
 

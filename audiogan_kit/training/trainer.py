@@ -7,6 +7,9 @@ compiled two-player model, a batch source (``batches(step) -> batch``), a sample
 (``sampler(model) -> (examples, audio)``) and callbacks. It resumes from the newest good
 checkpoint, runs the steps, writes history rows, checkpoints and sample sets at their
 intervals, and stops at the first non-finite loss without touching the last good checkpoint.
+A few steps into every run it projects the wall time left from their measured speed and
+refuses a run projected over :data:`SLOW_RUN_S` unless it was given ``allow_slow=True``
+(:class:`RunTooSlow`).
 :func:`~audiogan_kit.training.train` and :func:`~audiogan_kit.training.train_enhancer` put the
 pieces together for a GAN and for an enhancer.
 """
@@ -27,11 +30,33 @@ from .checkpoints import checkpoint_paths, load_latest_checkpoint, save_checkpoi
 from .run_folder import RunFolder
 from .two_player import TwoPlayerModel
 
-__all__ = ["Trainer", "TrainingDiverged"]
+__all__ = ["SLOW_RUN_S", "RunTooSlow", "Trainer", "TrainingDiverged", "format_duration"]
+
+#: A run projected to take longer than this (seconds) needs ``allow_slow=True``.
+SLOW_RUN_S = 3600.0
+#: The projection times this many steps after the first one (which traces and compiles) ...
+WARMUP_STEPS = 3
+#: ... or the steps of this many seconds, whichever ends first (a paper step on a CPU: minutes).
+WARMUP_S = 10.0
 
 
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the run stopped and its last good checkpoint is kept."""
+
+
+class RunTooSlow(RuntimeError):
+    """The run's projected wall time is over :data:`SLOW_RUN_S` and ``allow_slow`` was not set."""
+
+
+def format_duration(seconds: float) -> str:
+    """``seconds`` as a person reads it: "45 s", "12 min", "5.3 h" or "230 days"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"
 
 
 class Trainer:
@@ -49,7 +74,9 @@ class Trainer:
             samples; ``sampler.labels`` (int [n]) are saved with them and
             ``sampler.conditional`` says whether they mean anything.
         callbacks: :class:`~audiogan_kit.callbacks.TrainCallback` objects.
-        log: where messages (resume, skipped checkpoints) go.
+        log: where messages (resume, skipped checkpoints, the projected wall time) go.
+        allow_slow: train on even when the projected wall time is over :data:`SLOW_RUN_S`
+            (else :meth:`run` raises :class:`RunTooSlow` after the warm-up steps).
 
     Attributes:
         config, run_dir, gan, sampler, step (the steps done), history (the rows so far).
@@ -63,7 +90,9 @@ class Trainer:
         sampler: Callable[[TwoPlayerModel], tuple[np.ndarray, np.ndarray]],
         callbacks: Iterable[TrainCallback] = (),
         log: Callable[[str], None] = print,
+        allow_slow: bool = False,
     ) -> None:
+        self.allow_slow = bool(allow_slow)
         self.run_folder = run
         self.config = run.config
         self.run_dir = run.path
@@ -134,6 +163,25 @@ class Trainer:
             self.log(f"resuming {self.run_dir} from step {resumed}")
         self.history = self.run_folder.history()
 
+    def _project_wall_time(self, steps: int, seconds: float) -> None:
+        """Log the wall time left at ``steps / seconds`` steps/s; refuse a slow run."""
+        from ..backend import device_summary
+
+        rate = steps / max(seconds, 1e-9)
+        left_s = (self.config.num_steps - self.step) / rate
+        message = (
+            f"projected wall time of the {self.config.num_steps - self.step:,} steps left: "
+            f"{format_duration(left_s)} ({rate:.3g} steps/s over {steps} warm-up steps on "
+            f"{device_summary()['accelerator']})"
+        )
+        if left_s > SLOW_RUN_S and not self.allow_slow:
+            raise RunTooSlow(
+                f"{message}. That is over {format_duration(SLOW_RUN_S)}: pass allow_slow=True "
+                "(audiogan train --allow-slow) to train anyway, or train fewer steps, a "
+                "smaller preset or on a GPU."
+            )
+        self.log(message)
+
     def _append_history(self, row: dict[str, float]) -> None:
         self.history.append(row)
         self.run_folder.append_history(row)
@@ -149,6 +197,7 @@ class Trainer:
         sums: dict[str, float] = {}
         count = 0
         interval_start = time.perf_counter()
+        warmup: tuple[int, float] | None = None  # (step, time) after the compiling step
         try:
             while self.step < config.num_steps and not self._stop:
                 outputs = self._step_fn(self.batches(self.step))
@@ -160,6 +209,13 @@ class Trainer:
                 count += 1
                 for callback in self.callbacks:
                     callback.on_step_end(self, self.step, logs)
+                if warmup is None:
+                    warmup = (self.step, time.perf_counter())
+                elif warmup[0] >= 0:
+                    steps, seconds = self.step - warmup[0], time.perf_counter() - warmup[1]
+                    if steps >= WARMUP_STEPS or seconds >= WARMUP_S:
+                        self._project_wall_time(steps, seconds)
+                        warmup = (-1, 0.0)  # projected once
                 if self.step % config.log_every == 0 or self.step == config.num_steps:
                     elapsed = time.perf_counter() - interval_start
                     row = {"step": self.step, **{k: v / count for k, v in sums.items()}}

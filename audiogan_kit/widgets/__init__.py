@@ -52,7 +52,7 @@ from .players import (
     dataset_browser,
     player_grid,
 )
-from .training import RunComparison, RunDashboard, TrainingDashboard
+from .training import RunComparison, RunDashboard, RunStillGoing, TrainingDashboard
 
 __all__ = [
     "COLORMAP",
@@ -67,6 +67,7 @@ __all__ = [
     "RealVsGenerated",
     "RunComparison",
     "RunDashboard",
+    "RunStillGoing",
     "TrainingDashboard",
     "audio_player",
     "clip_figure",

@@ -167,8 +167,9 @@ def enhancement_explorer(test: Any, enhancers: dict[str, Any]) -> EnhancementExp
 
 
 class EnhancementDashboard(RunDashboard):
-    """A :class:`~audiogan_kit.widgets.training.RunDashboard` for an enhancer run
-    (``training.train_enhancer``), as a callback.
+    """A :class:`~audiogan_kit.widgets.training.RunDashboard` for an enhancer run: a callback
+    of ``training.train_enhancer``, or ``start(config, pairs, run_dir, eval_dataset=test)``
+    to train in the background (the Stop button then works while it trains).
 
     Same loss curves (``d_loss``; ``g_loss`` = adversarial + L1 term), status and Stop
     button; the sample view shows the first fixed evaluation clip noisy / enhanced / clean on
@@ -177,6 +178,14 @@ class EnhancementDashboard(RunDashboard):
     Args:
         sample_rate: of the clips, in Hz.
     """
+
+    def make_trainer(self, config, dataset, run_dir, callbacks, log, allow_slow, **options):
+        """An enhancer's trainer (``training.make_enhancer_trainer``; ``eval_dataset``)."""
+        from ..training import make_enhancer_trainer
+
+        return make_enhancer_trainer(
+            config, dataset, run_dir, callbacks, log, allow_slow=allow_slow, **options
+        )
 
     def on_samples(
         self, trainer: Any, step: int, samples: np.ndarray, audio: np.ndarray

@@ -111,7 +111,7 @@ def compare_spectrograms(
         config = dataclasses.replace(config, sample_rate=rate)
     clips = plots.clip_list(clips)
     titles = plots.clip_titles(titles, len(clips))
-    png = plots.figure_to_png(plots.spectrogram_figure(clips, titles, config))
+    png = plots.figure_to_png(plots.spectrogram_figure(clips, titles, config, pyplot=False))
     image = ipywidgets.Image(value=png, format="png", layout=ipywidgets.Layout(width="100%"))
     players = [
         audio_player(clip, config.sample_rate, title)

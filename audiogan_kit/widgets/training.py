@@ -2,17 +2,19 @@
 
 A dashboard is a training callback (:class:`~audiogan_kit.callbacks.TrainCallback`) and a
 widget. A notebook cell that runs a long loop blocks the kernel, so button clicks would wait
-until the run ends: :meth:`RunDashboard.start` therefore trains in a background thread and the
+until the run ends (ipykernel handles a widget's click on the busy main thread):
+:meth:`RunDashboard.start` therefore trains in a background thread and returns, and the
 kernel stays free to deliver the Stop click; :meth:`RunDashboard.wait` blocks until the run
-ends (headless runs, papermill).
+ends (headless runs, papermill), and with it the Stop button.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,11 @@ from .. import plots
 from ..callbacks import TrainCallback
 from .players import compare_spectrograms
 
-__all__ = ["RunComparison", "RunDashboard", "TrainingDashboard"]
+__all__ = ["RunComparison", "RunDashboard", "RunStillGoing", "TrainingDashboard"]
+
+
+class RunStillGoing(RuntimeError):
+    """:meth:`RunDashboard.result` was asked for a run that is still training."""
 
 
 class RunDashboard(TrainCallback, ipywidgets.VBox):
@@ -33,14 +39,21 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
     :class:`~audiogan_kit.widgets.enhancement.EnhancementDashboard`: it follows the history
     rows (status line and :func:`~audiogan_kit.plots.loss_figure`), stops the run, and runs
     it in the background; a subclass fills the sample view in ``on_samples``, usually with
-    :meth:`show_samples`.
+    :meth:`show_samples`, and says how its run is built in :meth:`make_trainer`.
+
+    :meth:`start` builds the run in the calling cell (so a wrong config or a run folder that
+    holds another run raises there), then trains in a background thread and returns: the
+    kernel stays free, so a click on Stop reaches the run within a step. :meth:`result` gives
+    the finished trainer (or says the run is still going), :meth:`wait` blocks until the end
+    (the notebooks' quick mode, scripts); Stop is dead while a cell waits.
 
     Args:
         sample_rate: of the clips, in Hz.
 
-    Attributes (for code and tests): ``status`` (Label: step, steps/s), ``loss_image``
+    Attributes (for code and tests): ``status`` (Label: step, steps/s), ``message`` (Label:
+    the trainer's latest message, e.g. the projected wall time), ``loss_image``
     (Image), ``samples_box`` (VBox of the latest comparison), ``stop_button``, ``trainer``,
-    ``error`` (the exception that ended a background run, or ``None``).
+    ``error`` (the exception that ended a background run, or ``None``), ``running``.
     """
 
     def __init__(self, sample_rate: int = 8000) -> None:
@@ -48,19 +61,25 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self.status = ipywidgets.Label(value="not started")
         self.loss_image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="640px"))
         self.samples_box = ipywidgets.VBox([])
-        self.stop_button = ipywidgets.Button(description="Stop", button_style="danger", icon="stop")
+        self.message = ipywidgets.Label(value="")
+        self.stop_button = ipywidgets.Button(
+            description="Stop", button_style="danger", icon="stop", disabled=True
+        )
         self.stop_button.on_click(lambda _: self.stop())
         self.trainer = None
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._active = False  # between start (or on_train_begin) and the run's end
         self._history: list[dict[str, float]] = []
         header = ipywidgets.HBox([self.stop_button, self.status])
-        super().__init__([header, self.loss_image, self.samples_box])
+        super().__init__([header, self.message, self.loss_image, self.samples_box])
 
     # -- the callback ---------------------------------------------------------------------
 
     def on_train_begin(self, trainer: Any) -> None:
         self.trainer = trainer
+        self._active = True
+        self.stop_button.disabled = False
         self._history = list(trainer.history)
         self.status.value = f"step {trainer.step} / {trainer.config.num_steps}: starting"
         if self._history:
@@ -68,9 +87,10 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
 
     def on_log(self, trainer: Any, row: dict[str, float]) -> None:
         self._history.append(row)
+        stopping = " (stopping...)" if trainer.stop_requested else ""
         self.status.value = (
             f"step {row['step']} / {trainer.config.num_steps}: {row['steps_per_s']:.1f} "
-            f"steps/s, d_loss {row['d_loss']:.3f}, g_loss {row['g_loss']:.3f}"
+            f"steps/s, d_loss {row['d_loss']:.3f}, g_loss {row['g_loss']:.3f}{stopping}"
         )
         self._draw_losses()
 
@@ -80,6 +100,8 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
             f"finished at step {trainer.step}{stopped}; run folder {trainer.run_dir}"
         )
         self.stop_button.disabled = True
+        if threading.current_thread() is not self._thread:  # a plain callback: the run ends
+            self._active = False
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -88,40 +110,122 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self.samples_box.children = [compare_spectrograms(clips, self.sample_rate, titles)]
 
     def _draw_losses(self) -> None:
-        figure = plots.loss_figure(self._history, "Losses while training")
+        figure = plots.loss_figure(self._history, "Losses while training", pyplot=False)
         self.loss_image.value = plots.figure_to_png(figure)
 
     # -- running --------------------------------------------------------------------------
 
+    @property
+    def running(self) -> bool:
+        """Whether a run of this dashboard has started and not ended yet."""
+        return self._active
+
     def stop(self) -> None:
-        """End the run cleanly after the current step (a checkpoint is written)."""
-        if self.trainer is not None:
-            self.trainer.stop()
+        """End the run cleanly after the current step (a checkpoint is written).
+
+        Does nothing once the run has ended (a late click leaves its status as it is).
+        """
+        if not self._active or self.trainer is None:
+            return
+        self.trainer.stop()
         self.status.value = self.status.value + " (stopping...)"
 
-    def start(self, config, dataset, run_dir, callbacks: Sequence[Any] = ()) -> RunDashboard:
-        """Train ``config`` on ``dataset`` into ``run_dir`` in a background thread."""
-        from ..training import train
+    def make_trainer(self, config, dataset, run_dir, callbacks, log, allow_slow, **options):
+        """The :class:`~audiogan_kit.training.Trainer` that :meth:`start` runs (a GAN's)."""
+        from ..training import make_trainer
 
-        def target():
+        return make_trainer(config, dataset, run_dir, callbacks, log, allow_slow, **options)
+
+    def start(
+        self,
+        config,
+        dataset,
+        run_dir,
+        callbacks: Sequence[Any] = (),
+        allow_slow: bool = False,
+        on_end: Callable[[RunDashboard], None] | None = None,
+        **options: Any,
+    ) -> None:
+        """Build the run of ``config`` on ``dataset`` in ``run_dir``; train it in the background.
+
+        Returns as soon as the models are built (``None``, so that a cell ending with this
+        call does not draw the dashboard a second time). A run that fails in the thread shows
+        its error in the status line, keeps it in ``error`` and re-raises it from
+        :meth:`result` / :meth:`wait`.
+
+        Args:
+            config, dataset, run_dir: as for :func:`audiogan_kit.training.train` (resumes a
+                run folder that holds this run).
+            callbacks: more :class:`~audiogan_kit.callbacks.TrainCallback` objects.
+            allow_slow: train even a run projected to take over an hour (else it stops after
+                its warm-up steps with ``RunTooSlow``, shown here).
+            on_end: called with this dashboard in the thread when the run has ended (finished,
+                stopped or failed).
+            options: more arguments of :meth:`make_trainer` (``eval_dataset`` of an
+                enhancer).
+        """
+        if self._active:
+            raise RuntimeError(
+                "this dashboard's run is still going: press Stop (or wait for it) first."
+            )
+        self.error = None
+        self.status.value = "building the models..."
+        try:
+            trainer = self.make_trainer(
+                config, dataset, run_dir, [self, *callbacks], self._log, allow_slow, **options
+            )
+        except Exception as error:
+            self.status.value = f"could not start: {error}"
+            raise
+        self.trainer = trainer
+        self._active = True
+        self.stop_button.disabled = False
+
+        def target() -> None:
             try:
-                train(config, dataset, run_dir, callbacks=[self, *callbacks], log=lambda _: None)
+                trainer.run()
             except BaseException as error:  # shown in the status line and kept for wait()
                 self.error = error
-                self.status.value = f"stopped by an error: {error}"
+                self.status.value = (
+                    f"stopped by an error at step {trainer.step}: {type(error).__name__}: {error}"
+                )
+            finally:
+                self.stop_button.disabled = True
+                self._active = False
+                if on_end is not None:
+                    on_end(self)
 
-        self.error = None
         self._thread = threading.Thread(target=target, daemon=True)
         self._thread.start()
-        return self
 
-    def wait(self) -> RunDashboard:
-        """Block until a :meth:`start`-ed run ends; re-raise its error, if any."""
-        if self._thread is not None:
-            self._thread.join()
+    def _log(self, message: str) -> None:
+        """Trainer messages (resume, projected wall time) go to the ``message`` line."""
+        self.message.value = message
+
+    def result(self):
+        """The finished (or stopped) run's trainer; raises if it is still going or failed."""
+        if self._active:
+            step = "?" if self.trainer is None else self.trainer.step
+            total = "?" if self.trainer is None else self.trainer.config.num_steps
+            raise RunStillGoing(
+                f"the run is still training (step {step} / {total}). Wait until the dashboard "
+                "says finished (or press Stop), then run this cell and the ones below again "
+                "(Run > Run Selected Cell and All Below)."
+            )
         if self.error is not None:
             raise self.error
-        return self
+        if self.trainer is None:
+            raise RuntimeError("no run was started on this dashboard: call start() first.")
+        return self.trainer
+
+    def wait(self, timeout: float | None = None):
+        """Block until the :meth:`start`-ed run ends (at most ``timeout`` s); its trainer.
+
+        Re-raises the run's error, if any; raises :class:`RunStillGoing` after a timeout.
+        """
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.result()
 
 
 class TrainingDashboard(RunDashboard):
@@ -179,29 +283,16 @@ class TrainingDashboard(RunDashboard):
         return picked
 
 
-class _RowRecorder(TrainCallback):
-    """Adds a finished run's row to a :class:`RunComparison`."""
-
-    def __init__(self, comparison: RunComparison, config: Any, run_dir: Path) -> None:
-        self.comparison = comparison
-        self.config = config
-        self.run_dir = run_dir
-        self.started = time.perf_counter()
-
-    def on_train_end(self, trainer: Any) -> None:
-        last = trainer.history[-1] if trainer.history else {}
-        wall_s = time.perf_counter() - self.started
-        self.comparison._add_row(self.config, self.run_dir, last, wall_s, trainer.step)
-
-
 class RunComparison(ipywidgets.VBox):
     """Sliders and dropdowns that start short runs, and a table comparing the runs.
 
     Controls: learning rate (both networks), batch size, ``n_critic``, loss (the names of
     :data:`audiogan_kit.losses.LOSSES`), latent size, model size ``d``, steps. "Start run"
     trains ``base`` with those values (in the background, with a :class:`TrainingDashboard`)
-    into ``runs_dir/run-<k>``; each finished run adds a row (its settings, final losses,
-    steps/s, wall time) to ``table`` and to ``results``.
+    into a new folder ``runs_dir/run-<k>`` (the first ``k`` not taken there, so a click never
+    resumes an older run); each finished run adds a row (its settings, final losses,
+    steps/s, wall time) to ``table`` and to ``results``. A run that cannot start or fails
+    shows its error in ``message`` and enables "Start run" again.
 
     Args:
         base: the :class:`~audiogan_kit.training.TrainConfig` the controls modify.
@@ -249,9 +340,13 @@ class RunComparison(ipywidgets.VBox):
         self.start_button = ipywidgets.Button(description="Start run", button_style="success")
         self.start_button.on_click(lambda _: self.start())
         self.table = ipywidgets.HTML(value=self._table_html())
+        self.message = ipywidgets.HTML(value="")
         self.dashboard_box = ipywidgets.VBox([])
         self.dashboard: TrainingDashboard | None = None
-        children = [*self.controls.values(), self.start_button, self.table, self.dashboard_box]
+        children = [
+            *self.controls.values(), self.start_button, self.message, self.table,
+            self.dashboard_box,
+        ]
         super().__init__(children)
 
     def config(self):
@@ -273,11 +368,26 @@ class RunComparison(ipywidgets.VBox):
             sample_every=0,
         )
 
-    def start(self) -> TrainingDashboard:
-        """Start a run with the current values; its row is added when it ends."""
+    def new_run_dir(self) -> Path:
+        """A folder ``runs_dir/run-<k>`` that did not exist, created (claimed) now."""
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        k = 1
+        while True:
+            folder = self.runs_dir / f"run-{k}"
+            try:
+                folder.mkdir()
+                return folder
+            except FileExistsError:
+                k += 1
+
+    def start(self) -> TrainingDashboard | None:
+        """Start a run with the current values in a new folder; its row is added when it ends.
+
+        Returns its dashboard, or ``None`` when it could not start (the reason is in
+        ``message``).
+        """
         config = self.config()
-        run_dir = self.runs_dir / f"run-{len(self.results) + 1}"
-        recorder = _RowRecorder(self, config, run_dir)
+        run_dir = self.new_run_dir()
         self.dashboard = TrainingDashboard(
             getattr(self.dataset, "audio", None),
             getattr(self.dataset, "labels", None),
@@ -285,7 +395,29 @@ class RunComparison(ipywidgets.VBox):
         )
         self.dashboard_box.children = [self.dashboard]
         self.start_button.disabled = True
-        return self.dashboard.start(config, self.dataset, run_dir, callbacks=[recorder])
+        self.message.value = f"training {run_dir.name}..."
+        started = time.perf_counter()
+
+        def on_end(dashboard: TrainingDashboard) -> None:
+            if dashboard.error is not None:
+                self._show_error(run_dir, dashboard.error)
+                return
+            trainer = dashboard.trainer
+            last = trainer.history[-1] if trainer.history else {}
+            self._add_row(config, run_dir, last, time.perf_counter() - started, trainer.step)
+
+        try:
+            self.dashboard.start(config, self.dataset, run_dir, on_end=on_end)
+        except Exception as error:  # a click handler's exception would vanish in a log
+            self._show_error(run_dir, error)
+            return None
+        return self.dashboard
+
+    def _show_error(self, run_dir: Path, error: BaseException) -> None:
+        self.message.value = (
+            f"<b>{run_dir.name} failed</b>: {html.escape(f'{type(error).__name__}: {error}')}"
+        )
+        self.start_button.disabled = False
 
     def _add_row(self, config, run_dir: Path, last: dict[str, float], wall_s: float, step: int):
         """Add one finished run to ``results`` and ``table``; enable "Start run" again.
@@ -309,6 +441,7 @@ class RunComparison(ipywidgets.VBox):
             }
         )
         self.table.value = self._table_html()
+        self.message.value = f"{run_dir.name} finished at step {step}."
         self.start_button.disabled = False
 
     def _table_html(self) -> str:
