@@ -161,7 +161,7 @@ def _train(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(json.dumps(config.to_dict(), indent=1))
     start = time.perf_counter()
-    trainer = training.train(config, dataset, args.out, callbacks=callbacks, log=log)
+    trainer = training.train(config, dataset, args.out, callbacks, log, args.allow_slow)
     minutes = (time.perf_counter() - start) / 60
     print(
         f"trained {args.out} to step {trainer.step} in {minutes:.1f} min; "
@@ -266,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", type=_positive_int, help="steps between checkpoints")
     train.add_argument("--sample-every", type=_positive_int, help="steps between sample sets")
     train.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    train.add_argument("--allow-slow", action="store_true", help="train even if over an hour")
     train.set_defaults(func=_train, prepare=_train_config)
 
     generate = commands.add_parser(
