@@ -326,6 +326,26 @@ def test_griffin_lim_round_trip_on_fsdd(fsdd_clips):
     )
 
 
+def test_griffin_lim_in_chunks_is_the_whole_batch_at_once_and_shows_progress(fsdd_clips, capsys):
+    """Chunks draw their initial phases in turn from one generator: the same audio."""
+    magnitude = _numpy(features.stft_magnitude(fsdd_clips, CONFIG))  # 6 clips
+    whole = features.griffin_lim(magnitude, CONFIG, n_iter=3, seed=5)
+    # The reference: librosa's own call on the whole batch (what griffin_lim did before chunks).
+    mag = np.concatenate([magnitude, magnitude[:, -1:, :]], axis=1)
+    mag = np.transpose(np.pad(mag, ((0, 0), (0, 0), (0, 1))), (0, 2, 1))
+    reference = librosa.griffinlim(
+        mag, n_iter=3, hop_length=CONFIG.hop_length, win_length=CONFIG.n_fft,
+        n_fft=CONFIG.n_fft, pad_mode="reflect", length=CONFIG.num_samples, random_state=5,
+    )
+    np.testing.assert_allclose(whole, np.clip(reference, -1, 1), rtol=0, atol=1e-6)
+    capsys.readouterr()
+    chunked = features.griffin_lim(magnitude, CONFIG, n_iter=3, seed=5, progress=True, chunk=4)
+    np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-6)
+    assert "Griffin-Lim, 6 clips" in capsys.readouterr().err  # 2 chunks: a bar
+    features.griffin_lim(magnitude, CONFIG, n_iter=3, seed=5, progress=True)
+    assert "Griffin-Lim" not in capsys.readouterr().err  # one chunk: no bar
+
+
 def test_spectrogram_to_audio_from_specgan_features(fsdd_clips):
     stats = features.compute_spectrogram_stats(fsdd_clips, CONFIG)
     spec = features.specgan_features(fsdd_clips[:3], stats, CONFIG)

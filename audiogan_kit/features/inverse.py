@@ -26,8 +26,17 @@ def _mels(x: Any, config: AudioConfig, what: str) -> np.ndarray:
     return as_spectrograms(x, config.num_frames, config.n_mels, what, kind="mel bands")
 
 
+#: Clips per librosa.griffinlim call; a batch of more than this shows a progress bar.
+GRIFFIN_LIM_CHUNK = 64
+
+
 def griffin_lim(
-    magnitude: Any, config: AudioConfig = DEFAULT_CONFIG, n_iter: int = 32, seed: int = 0
+    magnitude: Any,
+    config: AudioConfig = DEFAULT_CONFIG,
+    n_iter: int = 32,
+    seed: int = 0,
+    progress: bool = False,
+    chunk: int = GRIFFIN_LIM_CHUNK,
 ) -> np.ndarray:
     """Audio from STFT magnitudes by Griffin-Lim phase reconstruction (librosa.griffinlim).
 
@@ -41,6 +50,9 @@ def griffin_lim(
         config: STFT settings and output length.
         n_iter: Griffin-Lim iterations (momentum 0.99); 32 gives recognisable speech.
         seed: seed of the random initial phase.
+        progress: show a tqdm bar over the chunks when the batch has more than one.
+        chunk: clips per librosa call; the result does not depend on it (the chunks draw
+            their initial phases one after another from one ``RandomState(seed)``).
 
     Returns:
         float32 [batch, config.num_samples] at config.sample_rate Hz, clipped to [-1, 1].
@@ -53,19 +65,29 @@ def griffin_lim(
     mag = np.maximum(mag, 0.0)
     mag = np.concatenate([mag, mag[:, -1:, :]], axis=1)  # the dropped last frame
     mag = np.pad(mag, ((0, 0), (0, 0), (0, 1)))  # the Nyquist bin, as zeros
-    audio = librosa.griffinlim(
-        np.transpose(mag, (0, 2, 1)),  # librosa: [.., bins, frames]
-        n_iter=n_iter,
-        hop_length=config.hop_length,
-        win_length=config.n_fft,
-        n_fft=config.n_fft,
-        window="hann",
-        center=True,
-        pad_mode="reflect",
-        length=config.num_samples,
-        random_state=seed,
-    )
-    return np.clip(audio, -1.0, 1.0).astype(np.float32)
+    mag = np.transpose(mag, (0, 2, 1))  # librosa: [.., bins, frames]
+    rng = np.random.RandomState(seed)  # what librosa makes of an int seed: results as before
+    starts = range(0, len(mag), max(int(chunk), 1))
+    if progress and len(starts) > 1:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc=f"Griffin-Lim, {len(mag)} clips", unit="chunk")
+    audio = [
+        librosa.griffinlim(
+            mag[start : start + chunk],
+            n_iter=n_iter,
+            hop_length=config.hop_length,
+            win_length=config.n_fft,
+            n_fft=config.n_fft,
+            window="hann",
+            center=True,
+            pad_mode="reflect",
+            length=config.num_samples,
+            random_state=rng,
+        )
+        for start in starts
+    ]
+    return np.clip(np.concatenate(audio), -1.0, 1.0).astype(np.float32)
 
 
 def spectrogram_to_audio(
@@ -75,6 +97,7 @@ def spectrogram_to_audio(
     n_iter: int = 32,
     clip_std: float = 3.0,
     seed: int = 0,
+    progress: bool = False,
 ) -> np.ndarray:
     """How SpecGAN samples become audible: denormalise, exp, Griffin-Lim.
 
@@ -82,7 +105,7 @@ def spectrogram_to_audio(
         normalized_spec: float [batch, frames, bins] or [batch, frames, bins, 1] in [-1, 1]
             (a SpecGAN generator output or :func:`specgan_features`).
         stats: the statistics the spectrograms were normalised with.
-        config, n_iter, seed: as for :func:`griffin_lim`.
+        config, n_iter, seed, progress: as for :func:`griffin_lim`.
         clip_std: as for :func:`normalize_spectrogram`.
 
     Returns:
@@ -91,7 +114,7 @@ def spectrogram_to_audio(
     spec = _bins(normalized_spec, config)
     log_mag = _bins(denormalize_spectrogram(spec, stats, clip_std), config)
     magnitude = np.maximum(np.exp(log_mag) - config.log_floor, 0.0)
-    return griffin_lim(magnitude, config, n_iter=n_iter, seed=seed)
+    return griffin_lim(magnitude, config, n_iter=n_iter, seed=seed, progress=progress)
 
 
 def mel_to_magnitude(
@@ -141,6 +164,7 @@ def mel_to_audio(
     n_iter: int = 32,
     clip_std: float = 3.0,
     seed: int = 0,
+    progress: bool = False,
 ) -> np.ndarray:
     """Audio from normalised log-mel spectrograms: denormalise, exp, mel -> STFT bins, Griffin-Lim.
 
@@ -152,7 +176,7 @@ def mel_to_audio(
         normalized_mel: float [batch, frames, n_mels] or [batch, frames, n_mels, 1] in [-1, 1]
             (a mel SpecGAN's output, or log-mel normalised with ``stats``).
         stats: the per-band statistics (:func:`compute_log_mel_stats`).
-        config, n_iter, seed: as for :func:`griffin_lim`; clip_std as for
+        config, n_iter, seed, progress: as for :func:`griffin_lim`; clip_std as for
             :func:`normalize_spectrogram`.
 
     Returns:
@@ -162,4 +186,4 @@ def mel_to_audio(
     log_mel_values = _mels(denormalize_spectrogram(x, stats, clip_std), config, "log-mel")
     mel = np.maximum(np.exp(log_mel_values) - config.log_floor, 0.0)  # [batch, frames, mels]
     magnitude = mel_to_magnitude(mel, config)
-    return griffin_lim(magnitude, config, n_iter=n_iter, seed=seed)
+    return griffin_lim(magnitude, config, n_iter=n_iter, seed=seed, progress=progress)

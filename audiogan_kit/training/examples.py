@@ -108,24 +108,30 @@ def prepare_examples(
     return np.concatenate(parts)[..., None].astype(np.float32), stats
 
 
-def examples_to_audio(examples: Any, config: TrainConfig, stats: Any | None) -> np.ndarray:
+def examples_to_audio(
+    examples: Any, config: TrainConfig, stats: Any | None, progress: bool = False
+) -> np.ndarray:
     """Generator outputs as audio: float32 [n, num_samples] in [-1, 1] at the config's rate.
 
     Waveforms pass through; spectrograms are denormalised and inverted with Griffin-Lim
     (``config.griffin_lim_iters`` iterations; mel bands first mapped back to STFT bins).
+    ``progress``: a bar over Griffin-Lim's chunks for a batch of more than 64 clips.
     """
     x = to_numpy(examples)
     if not config.is_spectrogram:
         return np.clip(x.reshape(x.shape[0], -1), -1.0, 1.0).astype(np.float32)
     if stats is None:
         raise ValueError("spectrogram samples need the run's SpectrogramStats to become audio.")
-    if config.spectrogram == "mel":
-        return features.mel_to_audio(x, stats, config.audio, n_iter=config.griffin_lim_iters)
-    return features.spectrogram_to_audio(x, stats, config.audio, n_iter=config.griffin_lim_iters)
+    invert = features.mel_to_audio if config.spectrogram == "mel" else features.spectrogram_to_audio
+    return invert(x, stats, config.audio, n_iter=config.griffin_lim_iters, progress=progress)
 
 
 def resynthesize(
-    audio: np.ndarray, config: TrainConfig, stats: Any | None = None, batch_size: int = 256
+    audio: np.ndarray,
+    config: TrainConfig,
+    stats: Any | None = None,
+    batch_size: int = 256,
+    progress: bool = True,
 ) -> np.ndarray:
     """Real clips through a run's own features and back: what a perfect generator sounds like.
 
@@ -139,12 +145,14 @@ def resynthesize(
         audio: float32 [clips, num_samples] in [-1, 1].
         config: the run's config.
         stats: the run's spectrogram statistics (``None``: computed from ``audio``).
+        progress: a bar over the Griffin-Lim inversion of more than 64 clips (300 clips
+            took about 11 s on a shared 2-core CPU).
 
     Returns:
         float32 [clips, num_samples] in [-1, 1].
     """
     examples, stats = prepare_examples(audio, config, stats, batch_size)
-    return examples_to_audio(examples, config, stats)
+    return examples_to_audio(examples, config, stats, progress)
 
 
 def batch_indices(num_examples: int, batch_size: int, seed: int, batch: int) -> np.ndarray:

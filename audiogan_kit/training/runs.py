@@ -203,12 +203,18 @@ class RunGenerator:
         self.step = step
 
     def generate(
-        self, n: int, digit: int | None = None, seed: int = 0, use_ema: bool = True
+        self,
+        n: int,
+        digit: int | None = None,
+        seed: int = 0,
+        use_ema: bool = True,
+        progress: bool = True,
     ) -> np.ndarray:
         """``n`` clips: float32 [n, num_samples] in [-1, 1] at ``config.audio.sample_rate`` Hz.
 
         ``digit`` (0-9) is required by a conditional run and refused by an unconditional one;
-        ``use_ema=False`` samples the raw generator weights instead of their moving average.
+        ``use_ema=False`` samples the raw generator weights instead of their moving average;
+        ``progress`` shows a bar while more than 64 spectrograms are turned into audio.
         """
         model = self.config.model
         if model.conditional and digit is None:
@@ -221,7 +227,7 @@ class RunGenerator:
         noise = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
         labels = np.full(n, digit if digit is not None else 0, dtype=np.int32)
         made = self.gan.generate(noise, labels, use_ema=use_ema)
-        return examples_to_audio(made, self.config, self.stats)
+        return examples_to_audio(made, self.config, self.stats, progress)
 
 
 def load_run(run_dir: str | Path, log: Callable[[str], None] = print) -> RunGenerator:
