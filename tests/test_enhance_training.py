@@ -190,7 +190,7 @@ def test_the_trainer_checks_its_data_and_config(tmp_path, rng):
     assert (quick.l1_weight, quick.adversarial_weight, quick.spectral_weight) == (100.0, 1.0, 10.0)
 
 
-def test_scores_tables_and_gains_on_held_out_pairs(rng):
+def test_scores_tables_and_gains_on_held_out_pairs(rng, capsys):
     """Identity gains 0 over noisy; the clean oracle gains; tables split by SNR and noise."""
     from audiogan_kit import data
 
@@ -220,6 +220,7 @@ def test_scores_tables_and_gains_on_held_out_pairs(rng):
         {"identity": lambda x: x, "oracle": lambda x: test.clean},
         metrics=("si_sdr", "stoi"),
     )
+    assert "scoring 4 clips" in capsys.readouterr().err  # the progress bar
     assert set(scores) == {"noisy", "identity", "oracle"}
     assert enhance.mean_gain(scores, "identity", "noisy", "si_sdr") == pytest.approx(0.0)
     assert enhance.mean_gain(scores, "oracle", "noisy", "si_sdr") > 50.0
@@ -228,3 +229,17 @@ def test_scores_tables_and_gains_on_held_out_pairs(rng):
     assert noisy_rows[0.0]["clips"] == 2
     assert noisy_rows[0.0]["si_sdr"] < noisy_rows[10.0]["si_sdr"] - 5.0
     assert enhance.mean_gain(scores, "oracle", "noisy", "stoi", test.snr_db == 0) > 0.1
+
+
+def test_the_enhancement_dashboard_trains_in_the_background(tmp_path, rng):
+    from audiogan_kit.widgets import EnhancementDashboard
+
+    dashboard = EnhancementDashboard(sample_rate=8000)
+    noisy, clean = _pairs(rng)
+    dashboard.start(TINY, (noisy, clean), tmp_path, eval_dataset=(noisy[:2], clean[:2]))
+    trainer = dashboard.wait(timeout=120)
+    assert trainer.step == TINY.num_steps and dashboard.error is None
+    assert dashboard.status.value.startswith(f"finished at step {TINY.num_steps}")
+    titles = [p.label.value for p in dashboard.samples_box.children[0].players]
+    assert titles[1].startswith(f"enhanced at step {TINY.num_steps}")
+    assert training.checkpoint_paths(tmp_path)[-1].name == f"ckpt-{TINY.num_steps:08d}.npz"

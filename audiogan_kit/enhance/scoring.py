@@ -34,6 +34,7 @@ def score_enhancers(
     test: Any,
     enhancers: dict[str, Callable[[np.ndarray], np.ndarray]],
     metrics: tuple[str, ...] = ("pesq", "stoi", "si_sdr"),
+    progress: bool = True,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Per-clip speech scores of the noisy input and of every enhancer on held-out pairs.
 
@@ -43,19 +44,24 @@ def score_enhancers(
         enhancers: {name: fn(noisy [clips, samples]) -> [clips, samples]}, e.g.
             ``{"wiener": lambda x: wiener_filter(x, 8000), "gan": generator_enhancer(g)}``.
         metrics: names of :data:`audiogan_kit.metrics.SPEECH_METRICS`.
+        progress: a tqdm bar over the methods (each one enhances, then scores, every clip).
 
     Returns:
         {"noisy" and each enhancer name: {metric: float64 [clips]}}, NaN where a metric is
         undefined for a clip (see :func:`audiogan_kit.metrics.speech_scores`).
     """
+    from tqdm.auto import tqdm
+
     from ..metrics import speech_scores
 
-    outputs = {"noisy": test.noisy}
-    outputs.update({name: np.asarray(fn(test.noisy), np.float32) for name, fn in enhancers.items()})
+    methods = {"noisy": None, **enhancers}
     scores = {}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="speech_scores: clips left out")
-        for name, processed in outputs.items():
+        bar = tqdm(methods.items(), desc=f"scoring {len(test.noisy)} clips", disable=not progress)
+        for name, fn in bar:
+            bar.set_postfix_str(name)
+            processed = test.noisy if fn is None else np.asarray(fn(test.noisy), np.float32)
             scores[name] = speech_scores(
                 test.clean, processed, test.sample_rate, metrics=metrics, reduce=False
             )
