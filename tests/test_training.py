@@ -413,10 +413,24 @@ def test_a_run_that_fails_in_the_thread_shows_its_error_and_frees_the_comparison
     assert dashboard.status.value.startswith("could not start") and not dashboard.running
 
 
+class _StubJudge:
+    """Says the first half of the clips it is given are heard as the digit asked for."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[tuple[int, ...], list[int]]] = []
+
+    def accuracy(self, audio, labels) -> float:
+        self.seen.append((np.shape(audio), list(labels)))
+        return float(np.mean(np.arange(len(labels)) < len(labels) // 2))
+
+
 def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_path, rng):
     from audiogan_kit.widgets import RunComparison
 
-    comparison = RunComparison(tiny_train_config("dense"), noise_bursts(rng), tmp_path)
+    judge = _StubJudge()
+    comparison = RunComparison(
+        tiny_train_config("dense"), noise_bursts(rng), tmp_path, judge=judge, judge_clips=20
+    )
     comparison.controls["loss"].value = "lsgan"
     comparison.controls["num_steps"].value = 10
     comparison.controls["n_critic"].value = 1
@@ -428,6 +442,21 @@ def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_pat
     assert "<td>lsgan</td>" in comparison.table.value
     saved = training.TrainConfig.load(tmp_path / "run-1" / "config.json")
     assert saved.loss == "lsgan" and saved.num_steps == 10
+    # The judge heard 20 clips of the run's generator, two of each digit.
+    assert judge.seen == [((20, 4096), [d % 10 for d in range(20)])]
+    assert row["judge_accuracy"] == 0.5 and "<td>0.5</td>" in comparison.table.value
+    # The run's last sample set, as players under the table.
+    audio, labels = comparison.end_samples["run-1"]
+    assert audio.shape == (2, 4096) and list(labels) == [0, 1]
+    title, grid = comparison.samples_box.children
+    assert "run-1" in title.value and "step 10" in title.value
+    assert [p.label.value.split(" (")[0] for p in grid.players] == ["digit 0", "digit 1"]
+    # A second click with another loss trains a new run; never "another config".
+    comparison.controls["loss"].value = "hinge"
+    comparison.start_button.click()
+    comparison.dashboard.wait(timeout=120)
+    assert [r["run"] for r in comparison.results] == ["run-1", "run-2"]
+    assert len(comparison.samples_box.children) == 4
 
 
 @pytest.mark.backend

@@ -283,6 +283,17 @@ class TrainingDashboard(RunDashboard):
         return picked
 
 
+class _LastSamples(TrainCallback):
+    """Keeps a run's latest sample set: ``audio`` float32 [n, samples], ``labels`` int [n]."""
+
+    def __init__(self) -> None:
+        self.audio: np.ndarray | None = None
+        self.labels: np.ndarray | None = None
+
+    def on_samples(self, trainer: Any, step: int, samples: Any, audio: np.ndarray) -> None:
+        self.audio, self.labels = np.asarray(audio), np.asarray(trainer.sampler.labels)
+
+
 class RunComparison(ipywidgets.VBox):
     """Sliders and dropdowns that start short runs, and a table comparing the runs.
 
@@ -291,22 +302,36 @@ class RunComparison(ipywidgets.VBox):
     trains ``base`` with those values (in the background, with a :class:`TrainingDashboard`)
     into a new folder ``runs_dir/run-<k>`` (the first ``k`` not taken there, so a click never
     resumes an older run); each finished run adds a row (its settings, final losses,
-    steps/s, wall time) to ``table`` and to ``results``. A run that cannot start or fails
-    shows its error in ``message`` and enables "Start run" again.
+    steps/s, wall time and, given a ``judge``, the judge's accuracy on its samples) to
+    ``table`` and to ``results``, and its last sample set (one clip per digit asked for) as
+    players to ``samples_box``. Final losses are not comparable across loss types; the judge's
+    accuracy is. A run that cannot start or fails shows its error in ``message`` and enables
+    "Start run" again.
+
+    The steps default to 1,000 (or the preset's, if fewer): the quick preset's judge accuracy
+    was 41-47 % after about 1,000 steps in ``benchmarks/results/quality.json`` (seeds 0 and
+    1; chance is 10 %), where its 300 steps still sound like noise.
 
     Args:
         base: the :class:`~audiogan_kit.training.TrainConfig` the controls modify.
         dataset: the training clips (an ``AudioDataset``).
         runs_dir: folder for the runs.
+        judge: a :class:`~audiogan_kit.metrics.Judge` (optional, for a conditional ``base``):
+            each finished run's EMA generator makes ``judge_clips`` clips, the same number of
+            each digit, and the row gets the fraction the judge hears as the digit asked for.
+        judge_clips: clips per judged run.
     """
 
-    def __init__(self, base, dataset, runs_dir) -> None:
+    def __init__(self, base, dataset, runs_dir, judge: Any = None, judge_clips: int = 100):
         from ..losses import LOSSES
 
         self.base = base
         self.dataset = dataset
         self.runs_dir = Path(runs_dir)
+        self.judge = judge
+        self.judge_clips = int(judge_clips)
         self.results: list[dict[str, Any]] = []
+        self.end_samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         style = {"description_width": "110px"}
         model = base.model
         self.controls = {
@@ -333,7 +358,7 @@ class RunComparison(ipywidgets.VBox):
                 description="model size d", style=style,
             ),
             "num_steps": ipywidgets.IntSlider(
-                value=min(base.num_steps, 300), min=10, max=3000, step=10,
+                value=min(base.num_steps, 1000), min=10, max=3000, step=10,
                 description="steps", style=style,
             ),
         }
@@ -341,11 +366,12 @@ class RunComparison(ipywidgets.VBox):
         self.start_button.on_click(lambda _: self.start())
         self.table = ipywidgets.HTML(value=self._table_html())
         self.message = ipywidgets.HTML(value="")
+        self.samples_box = ipywidgets.VBox([])
         self.dashboard_box = ipywidgets.VBox([])
         self.dashboard: TrainingDashboard | None = None
         children = [
             *self.controls.values(), self.start_button, self.message, self.table,
-            self.dashboard_box,
+            self.samples_box, self.dashboard_box,
         ]
         super().__init__(children)
 
@@ -397,6 +423,7 @@ class RunComparison(ipywidgets.VBox):
         self.start_button.disabled = True
         self.message.value = f"training {run_dir.name}..."
         started = time.perf_counter()
+        end = _LastSamples()
 
         def on_end(dashboard: TrainingDashboard) -> None:
             if dashboard.error is not None:
@@ -404,14 +431,45 @@ class RunComparison(ipywidgets.VBox):
                 return
             trainer = dashboard.trainer
             last = trainer.history[-1] if trainer.history else {}
-            self._add_row(config, run_dir, last, time.perf_counter() - started, trainer.step)
+            wall_s = time.perf_counter() - started
+            try:
+                accuracy = self._judge_accuracy(trainer)
+            except Exception as error:
+                self._show_error(run_dir, error)
+                return
+            self._add_row(config, run_dir, last, wall_s, trainer.step, accuracy)
+            if end.audio is not None:
+                self._add_samples(run_dir.name, trainer.step, end.audio, end.labels)
 
         try:
-            self.dashboard.start(config, self.dataset, run_dir, on_end=on_end)
+            self.dashboard.start(config, self.dataset, run_dir, callbacks=[end], on_end=on_end)
         except Exception as error:  # a click handler's exception would vanish in a log
             self._show_error(run_dir, error)
             return None
         return self.dashboard
+
+    def _judge_accuracy(self, trainer: Any) -> float:
+        """The judge's accuracy on ``judge_clips`` clips of the run's EMA generator (or NaN)."""
+        model = trainer.config.model
+        if self.judge is None or not model.conditional:
+            return float("nan")
+        from ..training import examples_to_audio
+
+        self.message.value = f"judging {self.judge_clips} clips of {trainer.run_dir.name}..."
+        rng = np.random.default_rng(0)
+        noise = rng.standard_normal((self.judge_clips, model.latent_dim)).astype(np.float32)
+        labels = (np.arange(self.judge_clips) % model.num_classes).astype(np.int32)
+        made = trainer.gan.generate(noise, labels, use_ema=True)
+        audio = examples_to_audio(made, trainer.config, trainer.sampler.stats)
+        return float(self.judge.accuracy(audio, labels))
+
+    def _add_samples(self, name: str, step: int, audio: np.ndarray, labels: np.ndarray) -> None:
+        from .players import player_grid
+
+        title = ipywidgets.HTML(value=f"<b>{name}</b>: its samples at step {step}")
+        grid = player_grid(audio, self.base.audio.sample_rate, [f"digit {d}" for d in labels])
+        self.end_samples[name] = (audio, labels)
+        self.samples_box.children = [*self.samples_box.children, title, grid]
 
     def _show_error(self, run_dir: Path, error: BaseException) -> None:
         self.message.value = (
@@ -419,7 +477,15 @@ class RunComparison(ipywidgets.VBox):
         )
         self.start_button.disabled = False
 
-    def _add_row(self, config, run_dir: Path, last: dict[str, float], wall_s: float, step: int):
+    def _add_row(
+        self,
+        config,
+        run_dir: Path,
+        last: dict[str, float],
+        wall_s: float,
+        step: int,
+        judge_accuracy: float = float("nan"),
+    ) -> None:
         """Add one finished run to ``results`` and ``table``; enable "Start run" again.
 
         ``last`` is the run's last history row (``{}`` if none: its losses show as NaN).
@@ -434,6 +500,7 @@ class RunComparison(ipywidgets.VBox):
                 "latent_dim": config.model.latent_dim,
                 "model_dim": config.model.model_dim,
                 "steps": step,
+                "judge_accuracy": judge_accuracy,
                 "d_loss": last.get("d_loss", float("nan")),
                 "g_loss": last.get("g_loss", float("nan")),
                 "steps_per_s": last.get("steps_per_s", float("nan")),
