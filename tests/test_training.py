@@ -432,24 +432,26 @@ def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_pat
         tiny_train_config("dense"), noise_bursts(rng), tmp_path, judge=judge, judge_clips=20
     )
     comparison.controls["loss"].value = "lsgan"
-    comparison.controls["num_steps"].value = 10
+    comparison.controls["num_steps"].value = 12
     comparison.controls["n_critic"].value = 1
     comparison.start_button.click()
     comparison.dashboard.wait(timeout=120)
     (row,) = comparison.results
-    assert (row["loss"], row["steps"], row["n_critic"], row["batch_size"]) == ("lsgan", 10, 1, 4)
+    assert (row["loss"], row["steps"], row["n_critic"], row["batch_size"]) == ("lsgan", 12, 1, 4)
     assert np.isfinite(row["d_loss"]) and row["wall_s"] > 0
     assert "<td>lsgan</td>" in comparison.table.value
     saved = training.TrainConfig.load(tmp_path / "run-1" / "config.json")
-    assert saved.loss == "lsgan" and saved.num_steps == 10
-    # The judge heard 20 clips of the run's generator, two of each digit.
-    assert judge.seen == [((20, 4096), [d % 10 for d in range(20)])]
+    assert saved.loss == "lsgan" and saved.num_steps == 12
+    # The judge heard 20 clips of the run's generator, two of each digit, at steps 3, 6, 9, 12.
+    assert judge.seen == [((20, 4096), [d % 10 for d in range(20)])] * 4
+    assert comparison.judge_curves == {"run-1": [(3, 0.5), (6, 0.5), (9, 0.5), (12, 0.5)]}
+    assert bytes(comparison.judge_plot.value).startswith(b"\x89PNG")
     assert row["judge_accuracy"] == 0.5 and "<td>0.5</td>" in comparison.table.value
     # The run's last sample set, as players under the table.
     audio, labels = comparison.end_samples["run-1"]
     assert audio.shape == (2, 4096) and list(labels) == [0, 1]
     title, grid = comparison.samples_box.children
-    assert "run-1" in title.value and "step 10" in title.value
+    assert "run-1" in title.value and "step 12" in title.value
     assert [p.label.value.split(" (")[0] for p in grid.players] == ["digit 0", "digit 1"]
     # A second click with another loss trains a new run; never "another config".
     comparison.controls["loss"].value = "hinge"

@@ -284,14 +284,21 @@ class TrainingDashboard(RunDashboard):
 
 
 class _LastSamples(TrainCallback):
-    """Keeps a run's latest sample set: ``audio`` float32 [n, samples], ``labels`` int [n]."""
+    """Keeps a run's latest sample set (``audio`` float32 [n, samples], ``labels`` int [n])
+    and, at every sample set, ``judge(trainer)`` (a number, or ``None``) in ``curve``:
+    ``[(step, accuracy in [0, 1])]``."""
 
-    def __init__(self) -> None:
+    def __init__(self, judge: Callable[[Any], float | None]) -> None:
+        self.judge = judge
         self.audio: np.ndarray | None = None
         self.labels: np.ndarray | None = None
+        self.curve: list[tuple[int, float]] = []
 
     def on_samples(self, trainer: Any, step: int, samples: Any, audio: np.ndarray) -> None:
         self.audio, self.labels = np.asarray(audio), np.asarray(trainer.sampler.labels)
+        accuracy = self.judge(trainer)
+        if accuracy is not None:
+            self.curve.append((int(step), float(accuracy)))
 
 
 class RunComparison(ipywidgets.VBox):
@@ -304,21 +311,24 @@ class RunComparison(ipywidgets.VBox):
     resumes an older run); each finished run adds a row (its settings, final losses,
     steps/s, wall time and, given a ``judge``, the judge's accuracy on its samples) to
     ``table`` and to ``results``, and its last sample set (one clip per digit asked for) as
-    players to ``samples_box``. Final losses are not comparable across loss types; the judge's
-    accuracy is. A run that cannot start or fails shows its error in ``message`` and enables
-    "Start run" again.
+    players to ``samples_box``. With a judge, each run is judged at 4 points (its sample
+    sets, every quarter of its steps) and ``judge_plot`` draws accuracy against step for
+    every run (``judge_curves``: ``{run: [(step, accuracy)]}``). Final losses are not
+    comparable across loss types; the judge's accuracy is. A run that cannot start or fails
+    shows its error in ``message`` and enables "Start run" again.
 
     The steps default to 1,000 (or the preset's, if fewer): the quick preset's judge accuracy
     was 41-47 % after about 1,000 steps in ``benchmarks/results/quality.json`` (seeds 0 and
-    1; chance is 10 %), where its 300 steps still sound like noise.
+    1; chance is 10 %).
 
     Args:
         base: the :class:`~audiogan_kit.training.TrainConfig` the controls modify.
         dataset: the training clips (an ``AudioDataset``).
         runs_dir: folder for the runs.
         judge: a :class:`~audiogan_kit.metrics.Judge` (optional, for a conditional ``base``):
-            each finished run's EMA generator makes ``judge_clips`` clips, the same number of
-            each digit, and the row gets the fraction the judge hears as the digit asked for.
+            at each of its sample sets the run's EMA generator makes ``judge_clips`` clips,
+            the same number of each digit, and the judge's accuracy is the fraction it hears
+            as the digit asked for (the row shows the last).
         judge_clips: clips per judged run.
     """
 
@@ -367,11 +377,13 @@ class RunComparison(ipywidgets.VBox):
         self.table = ipywidgets.HTML(value=self._table_html())
         self.message = ipywidgets.HTML(value="")
         self.samples_box = ipywidgets.VBox([])
+        self.judge_curves: dict[str, list[tuple[int, float]]] = {}
+        self.judge_plot = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="640px"))
         self.dashboard_box = ipywidgets.VBox([])
         self.dashboard: TrainingDashboard | None = None
         children = [
             *self.controls.values(), self.start_button, self.message, self.table,
-            self.samples_box, self.dashboard_box,
+            self.judge_plot, self.samples_box, self.dashboard_box,
         ]
         super().__init__(children)
 
@@ -391,7 +403,8 @@ class RunComparison(ipywidgets.VBox):
             loss=values["loss"],
             num_steps=values["num_steps"],
             checkpoint_every=values["num_steps"],
-            sample_every=0,
+            # with a judge, 4 sample sets: the points of the judge-accuracy curve
+            sample_every=max(values["num_steps"] // 4, 1) if self.judge is not None else 0,
         )
 
     def new_run_dir(self) -> Path:
@@ -423,7 +436,7 @@ class RunComparison(ipywidgets.VBox):
         self.start_button.disabled = True
         self.message.value = f"training {run_dir.name}..."
         started = time.perf_counter()
-        end = _LastSamples()
+        end = _LastSamples(self._judge_accuracy)
 
         def on_end(dashboard: TrainingDashboard) -> None:
             if dashboard.error is not None:
@@ -432,12 +445,11 @@ class RunComparison(ipywidgets.VBox):
             trainer = dashboard.trainer
             last = trainer.history[-1] if trainer.history else {}
             wall_s = time.perf_counter() - started
-            try:
-                accuracy = self._judge_accuracy(trainer)
-            except Exception as error:
-                self._show_error(run_dir, error)
-                return
+            accuracy = end.curve[-1][1] if end.curve else float("nan")
             self._add_row(config, run_dir, last, wall_s, trainer.step, accuracy)
+            if end.curve:
+                self.judge_curves[run_dir.name] = end.curve
+                self._draw_judge_curves()
             if end.audio is not None:
                 self._add_samples(run_dir.name, trainer.step, end.audio, end.labels)
 
@@ -448,20 +460,38 @@ class RunComparison(ipywidgets.VBox):
             return None
         return self.dashboard
 
-    def _judge_accuracy(self, trainer: Any) -> float:
-        """The judge's accuracy on ``judge_clips`` clips of the run's EMA generator (or NaN)."""
+    def _judge_accuracy(self, trainer: Any) -> float | None:
+        """The judge's accuracy on ``judge_clips`` clips of the run's EMA generator now.
+
+        ``None`` without a judge or for an unconditional model.
+        """
         model = trainer.config.model
         if self.judge is None or not model.conditional:
-            return float("nan")
+            return None
         from ..training import examples_to_audio
 
-        self.message.value = f"judging {self.judge_clips} clips of {trainer.run_dir.name}..."
+        self.message.value = (
+            f"judging {self.judge_clips} clips of {trainer.run_dir.name} at step {trainer.step}..."
+        )
         rng = np.random.default_rng(0)
         noise = rng.standard_normal((self.judge_clips, model.latent_dim)).astype(np.float32)
         labels = (np.arange(self.judge_clips) % model.num_classes).astype(np.int32)
         made = trainer.gan.generate(noise, labels, use_ema=True)
         audio = examples_to_audio(made, trainer.config, trainer.sampler.stats)
         return float(self.judge.accuracy(audio, labels))
+
+    def _draw_judge_curves(self) -> None:
+        fig = plots.new_figure(False, figsize=(6.4, 2.8))
+        ax = fig.subplots()
+        for name, curve in self.judge_curves.items():
+            steps, accuracy = zip(*curve, strict=True)
+            ax.plot(steps, np.array(accuracy) * 100, marker="o", label=name)
+        ax.axhline(100 / max(self.base.model.num_classes, 1), color="grey", ls=":", label="chance")
+        ax.set(title="Judge accuracy of the compared runs", xlabel="generator step",
+               ylabel="judge accuracy (%)", ylim=(0, 100))
+        ax.legend(loc="upper left", fontsize=8)
+        fig.tight_layout()
+        self.judge_plot.value = plots.figure_to_png(fig)
 
     def _add_samples(self, name: str, step: int, audio: np.ndarray, labels: np.ndarray) -> None:
         from .players import player_grid
