@@ -278,3 +278,18 @@ def test_dataset_browser_with_unknown_takes(small_fsdd):
     assert "take unknown" in browser.title.value
     with pytest.raises(ValueError, match="at least one clip"):
         widgets.dataset_browser(unknown.subset(np.zeros(0, dtype=np.int64)))
+
+
+def test_figures_drawn_for_a_png_only_never_enter_pyplot(clips):
+    """A dashboard draws from a training thread: the inline backend must not see (and show or
+    close) its figures, so they are bare Figures that pyplot does not know of."""
+    rows = [{"step": s, "d_loss": 1.0 / s, "g_loss": 2.0} for s in (1, 2, 3)]
+    figure = widgets.loss_figure(rows, pyplot=False)
+    spectrograms = widgets.spectrogram_figure(clips, pyplot=False)
+    assert plt.get_fignums() == []
+    assert widgets.figure_to_png(figure).startswith(PNG_MAGIC)
+    assert widgets.figure_to_png(spectrograms).startswith(PNG_MAGIC)
+    # The default stays a pyplot figure (for plt.show() in a notebook).
+    shown = widgets.loss_figure(rows)
+    assert plt.get_fignums() == [shown.number]
+    plt.close(shown)
