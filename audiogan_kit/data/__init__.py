@@ -15,7 +15,7 @@ Layout (each file readable top to bottom; every name below is importable from he
   finding FSDD (:func:`fsdd_path`), :func:`dataset_digest`, safe extraction,
   :func:`download_fsdd`
 - ``audio``     decoding one file (:func:`load_audio_raw`, :func:`load_audio`),
-  :func:`fix_length`, writing wav (:func:`wav_bytes`, :func:`save_wav`)
+  :func:`fix_length`, :func:`place_sound`, writing wav (:func:`wav_bytes`, :func:`save_wav`)
 - ``datasets``  :class:`AudioDataset` (splits, NumPy and ``tf.data`` pipelines),
   :func:`clip_length_table`
 - ``cache``     the decoded-array cache of FSDD (``.npz`` keyed by files + config,
@@ -27,7 +27,15 @@ Layout (each file readable top to bottom; every name below is importable from he
 """
 
 from ..config import DEFAULT_CONFIG, AudioConfig
-from .audio import SUPPORTED_EXTENSIONS, fix_length, load_audio, load_audio_raw, save_wav, wav_bytes
+from .audio import (
+    SUPPORTED_EXTENSIONS,
+    fix_length,
+    load_audio,
+    load_audio_raw,
+    place_sound,
+    save_wav,
+    wav_bytes,
+)
 from .cache import fsdd_cache_file
 from .datasets import AudioDataset, clip_length_table
 from .errors import DataError
@@ -89,6 +97,7 @@ __all__ = [
     "dataset_digest",
     "download_fsdd",
     "fix_length",
+    "place_sound",
     "fsdd_cache_file",
     "fsdd_path",
     "hum_noise",

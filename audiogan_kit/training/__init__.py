@@ -47,6 +47,7 @@ from .examples import (
     pair_arrays,
     prepare_examples,
     resynthesize,
+    sample_noise,
 )
 from .gan import GAN, build_gan
 from .pair_gan import EnhancementGAN, build_enhancement_gan
@@ -101,6 +102,7 @@ __all__ = [
     "prepare_examples",
     "read_history",
     "resynthesize",
+    "sample_noise",
     "save_checkpoint",
     "set_precision",
     "train",

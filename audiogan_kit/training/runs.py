@@ -30,6 +30,7 @@ from .examples import (
     examples_to_audio,
     pair_arrays,
     prepare_examples,
+    sample_noise,
 )
 from .gan import build_gan
 from .pair_gan import build_enhancement_gan
@@ -208,8 +209,7 @@ class RunGenerator:
             raise ValueError("this run is unconditional: it cannot be asked for a digit.")
         if digit is not None and not 0 <= digit < model.num_classes:
             raise ValueError(f"digit must be in 0..{model.num_classes - 1}, got {digit}.")
-        rng = np.random.default_rng(seed)
-        noise = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
+        noise = sample_noise(np.random.default_rng(seed), n, self.config)
         labels = np.full(n, digit if digit is not None else 0, dtype=np.int32)
         made = self.gan.generate(noise, labels, use_ema=use_ema)
         return examples_to_audio(made, self.config, self.stats)
