@@ -26,6 +26,7 @@ __all__ = [
     "fix_length",
     "load_audio",
     "load_audio_raw",
+    "prepare_clip",
     "save_wav",
     "wav_bytes",
 ]
@@ -144,8 +145,17 @@ def fix_length(audio: Any, num_samples: int, pad_mode: str = "end") -> np.ndarra
     return out
 
 
-def _prepare(path: Path, audio: np.ndarray, config: AudioConfig) -> tuple[np.ndarray, int]:
-    """Trim, crop, normalise and pad a decoded mono clip; returns (clip, length)."""
+def prepare_clip(path: Path, audio: np.ndarray, config: AudioConfig) -> tuple[np.ndarray, int]:
+    """Trim, crop, normalise and pad a decoded mono clip (float32 [samples] at
+    ``config.sample_rate``), the shaping steps of :func:`load_audio`.
+
+    Returns:
+        (float32 [config.num_samples] in [-1, 1], length in samples after trimming).
+
+    Raises:
+        DataError: the kept part is silent and ``config.normalize`` is not ``"none"``
+            (``path`` names the file in the message).
+    """
     peak = float(np.max(np.abs(audio)))
     if config.trim_db is not None and peak > 0:
         import librosa
@@ -199,7 +209,7 @@ def load_audio(
         DataError: see :func:`load_audio_raw`; also a silent clip when normalising.
     """
     path = Path(path)
-    audio, length = _prepare(path, load_audio_raw(path, config.sample_rate), config)
+    audio, length = prepare_clip(path, load_audio_raw(path, config.sample_rate), config)
     return (audio, length) if return_length else audio
 
 
