@@ -11,14 +11,15 @@ The config is built in layers, each checked by :func:`~audiogan_kit.config.with_
 (so a bad value is refused with its field named): the preset, then ``--config FILE.json``
 (any subset of the fields, nested as in a run's ``config.json``), then the shortcut options
 (``--batch-size``, ``--lr``, ...), then ``--precision`` / ``--devices``, then every
-``--set key=value``. A run folder that already holds ``config.json`` resumes with it (only
-``--steps`` may change).
+``--set key=value``. A run folder that already holds ``config.json`` resumes with it: the same
+command again resumes, and only ``--steps`` may change.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -107,26 +108,51 @@ def train_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> A
         _fail(parser, "--pattern is used with --labels pattern only; add --labels pattern.")
     if args.labels == "pattern" and args.pattern is None:
         _fail(parser, "--labels pattern needs --pattern REGEX with a (?P<label>...) group.")
+    if args.pattern is not None:
+        try:
+            regex = re.compile(args.pattern)
+        except re.error as error:
+            _fail(parser, f"--pattern {args.pattern!r} is not a valid regex ({error}).")
+        if "label" not in regex.groupindex:
+            _fail(parser, f"--pattern {args.pattern!r} has no (?P<label>...) group.")
     if args.folder is None and (args.labels is not None or args.hop is not None):
         _fail(parser, "--labels and --hop describe your own folder: add --folder DIR.")
     saved = args.out / "config.json"
     if saved.is_file():
-        given = sorted(_flag(k) for k in _CONFIG_OPTIONS if getattr(args, k) not in (None, []))
-        if given:
-            _fail(
-                parser,
-                f"{args.out} holds a run (config.json): it resumes with its saved settings, "
-                f"so only --steps may be given; drop {given} or choose a new --out folder",
-            )
         try:
             config = TrainConfig.load(saved)
         except ValueError as error:
             _fail(parser, str(error))
+        given = sorted(_flag(k) for k in _CONFIG_OPTIONS if getattr(args, k) not in (None, []))
+        if given and not _same_run(_new_config(args, parser), config, args.folder is not None):
+            _fail(
+                parser,
+                f"{args.out} holds a run (config.json): it resumes with its saved settings, "
+                f"so only --steps may be given (or the options it was started with); drop "
+                f"{given} or choose a new --out folder",
+            )
     else:
         config = _new_config(args, parser)
     if args.steps is not None:
         config = dataclasses.replace(config, num_steps=args.steps)
     return config
+
+
+def _same_run(wanted: Any, saved: Any, classes_from_folder: bool) -> bool:
+    """Whether the options give the saved run's config (``num_steps`` apart; the classes too
+    when they come from a folder, where the saved run has them from the data)."""
+    import dataclasses
+
+    if classes_from_folder:
+        wanted = with_values(
+            wanted,
+            {
+                "model.num_classes": saved.model.num_classes,
+                "model.aux_classifier": saved.model.aux_classifier,
+                "aux_weight": saved.aux_weight,
+            },
+        )
+    return dataclasses.replace(wanted, num_steps=saved.num_steps) == saved
 
 
 def _check_writable(out: Path, parser: argparse.ArgumentParser) -> None:

@@ -320,8 +320,8 @@ def with_values(config: T, changes: dict[str, Any]) -> T:
             if part not in fields:
                 close = difflib.get_close_matches(part, fields, n=1)
                 where = ".".join(parts[:depth]) or type(config).__name__
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ValueError(f"{key!r}: {where} has no field {part!r}{hint}.")
+                hint = f"; did you mean {close[0]!r}?" if close else "."
+                raise ValueError(f"{key!r}: {where} has no field {part!r}{hint}")
             if depth == len(parts) - 1:
                 target[part] = value
             elif isinstance(target[part], dict):
