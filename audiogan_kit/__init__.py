@@ -35,5 +35,5 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .config import AudioConfig  # noqa: E402
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 __all__ = ["AudioConfig", "__version__"]

@@ -241,12 +241,20 @@ def run_train(args: argparse.Namespace) -> int:
             pass  # refuse a folder in use before loading any data
         source = data_source(args)
         dataset = _load_data(source, args.config, args)
+        if source["source"] == "folder":
+            say(data.folder_summary(dataset))
         config = _fit_classes(args.config, dataset, resumed)
+        if len(dataset) < config.batch_size:
+            more = " (or a smaller --hop: more clips from long files)" * (
+                source["source"] == "folder"
+            )
+            raise ValueError(
+                f"the data gave {len(dataset)} clips, fewer than one batch of "
+                f"{config.batch_size}; use --batch-size {len(dataset)} or less{more}."
+            )
     except (FolderInUse, ValueError) as error:
         print(f"audiogan train: {error}", file=sys.stderr)
         return 1
-    if source["source"] == "folder":
-        say(data.folder_summary(dataset))
     source["class_names"] = list(dataset.class_names)
     atomic_write_text(args.out / DATA_FILE, json.dumps(source, indent=1) + "\n")
     callbacks = [] if args.quiet else [monitors.ProgressBar()]

@@ -9,6 +9,10 @@ from .datasets import AudioDataset
 __all__ = ["folder_summary"]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def folder_summary(dataset: AudioDataset, max_skipped: int = 10) -> str:
     """A few lines on ``dataset``: clips, files, classes, the rates, channels and formats
     found (read from the files' headers), long files sliced, silent windows dropped, and
@@ -35,8 +39,8 @@ def folder_summary(dataset: AudioDataset, max_skipped: int = 10) -> str:
         f"{len(per_file)} files"
     )
     if sliced:
-        head += f" ({len(sliced)} long files sliced into {sum(sliced.values())} clips"
-        head += f"; {dataset.silent_windows} silent windows dropped)"
+        head += f" ({_count(len(sliced), 'long file')} sliced into {sum(sliced.values())} clips"
+        head += f"; {_count(dataset.silent_windows, 'silent window')} dropped)"
     lines = [head]
     counts = collections.Counter(dataset.labels.tolist())
     if dataset.num_classes < 2:
@@ -52,9 +56,9 @@ def folder_summary(dataset: AudioDataset, max_skipped: int = 10) -> str:
         except (soundfile.LibsndfileError, RuntimeError):  # pragma: no cover - decoded before
             formats["unreadable header"] += 1
     lines.append("found:")
-    lines.extend(f"  {kind}: {n} file{'s' * (n > 1)}" for kind, n in sorted(formats.items()))
+    lines.extend(f"  {kind}: {_count(n, 'file')}" for kind, n in sorted(formats.items()))
     if dataset.skipped:
-        lines.append(f"skipped {len(dataset.skipped)} files:")
+        lines.append(f"skipped {_count(len(dataset.skipped), 'file')}:")
         for path, reason in dataset.skipped[:max_skipped]:
             lines.append(f"  - {reason}" if path in reason else f"  - {path}: {reason}")
         if len(dataset.skipped) > max_skipped:
