@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     parser = argparse.ArgumentParser(
         prog="audiogan",
+        parents=[common],  # `audiogan --backend jax generate ...` as well as after the command
         description="audiogan-kit: GANs on audio (spoken digits, or your own sounds). See the "
         "notebooks for the tutorial.",
     )
@@ -263,12 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with native_stderr_silenced(not early.verbose):
             parser = build_parser()  # imports Keras and its backend
-            if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" and (
-                "--help" not in argv and "-h" not in argv
-            ):
+            if "--help" not in argv and "-h" not in argv:
+                # TensorFlow is used under either backend (tf.summary, tf.data): import it
+                # and let it probe for CUDA here, where its log lines are silenced.
                 import tensorflow as tf
 
-                tf.config.list_physical_devices()  # CUDA probing happens here, silenced
+                tf.config.list_physical_devices()
         args = parser.parse_args(argv)
         if getattr(args, "prepare", None) is not None:  # check every value before any work
             args.config = args.prepare(args, parser)

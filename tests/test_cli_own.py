@@ -77,6 +77,17 @@ def test_train_on_own_classes_then_export_then_generate(tmp_path, own, capsys):
     assert rate == 8000 and a.shape == (8192,) and np.abs(a - b).max() < 1e-3  # same generator
     with pytest.raises(SystemExit, match="'dogs' is not one of"):
         cli.main(["generate", str(model_file), "--label", "dogs", "--out", str(from_file)])
+    # The same file under the JAX backend, in a fresh process: the same audio, and not one
+    # line of TensorFlow's CUDA probing on stderr.
+    from_jax = tmp_path / "from_jax"
+    jax = subprocess.run(
+        [sys.executable, "-m", "audiogan_kit", "--backend", "jax", "generate", str(model_file),
+         "--label", "tones", "-n", "2", "--out", str(from_jax)],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert jax.returncode == 0 and jax.stderr == "", jax.stderr
+    c, _ = soundfile.read(from_jax / "tones_000.wav")
+    assert np.abs(b - c).max() < 1e-3
 
 
 def _failing_second_write(real):
