@@ -418,10 +418,6 @@ class OptimizerConfig(Config):
     precision: str = "float32"
 
     def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):  # this class's and a subclass's
-            value = getattr(self, field.name)
-            if isinstance(value, float | np.floating) and not math.isfinite(value):
-                raise ValueError(f"{field.name} must be a finite number, got {value}.")
         positive = ("batch_size", "num_steps", "checkpoint_every", "keep_checkpoints")
         for name in (*positive, "log_every", "num_eval_samples"):
             if int(getattr(self, name)) < 1:
@@ -445,3 +441,8 @@ class OptimizerConfig(Config):
                 f"precision must be one of {PRECISIONS}, got {self.precision!r}; "
                 "'mixed_bfloat16' or 'mixed_float16' compute in 16 bits on a GPU."
             )
+        for field in dataclasses.fields(self):  # NaN/inf in any float field, a subclass's too
+            value = getattr(self, field.name)
+            if isinstance(value, float | np.floating) and not math.isfinite(value):
+                raise ValueError(f"{field.name} must be a finite number, got {value}.")
+

@@ -251,7 +251,7 @@ BAD_INPUTS = [
     (["--set", "batch_size"], "'batch_size' is not key=value"),
     (["--set", "audio.window=hann"], "audio has no field 'window'"),
     (["--set", "loss=wasserstein"], "loss must be one of"),
-    (["--set", "g_learning_rate=NaN"], "g_learning_rate must be a finite number, got nan"),
+    (["--set", "g_learning_rate=NaN"], "g_learning_rate must be a positive number, got nan"),
     (["--set", "gp_weight=-1"], "gp_weight and r1_weight must be >= 0"),
     (["--set", "r1_weight=NaN"], "r1_weight must be a finite number, got nan"),
     (["--set", "ema_decay=1.5"], "ema_decay must be in (0, 1) or None"),

@@ -7,6 +7,8 @@ Layout of ``RUN_DIR``:
 - ``config.json``: the run's config (:class:`~audiogan_kit.training.TrainConfig` or
   :class:`~audiogan_kit.training.EnhancerTrainConfig`);
 - ``stats.json``: the spectrogram statistics (spectrogram models only);
+- ``data.json``: where ``audiogan train`` read the clips (FSDD or a folder, its labels and
+  slicing) and the class names, so that a resume and ``audiogan generate --label`` know them;
 - ``checkpoints/ckpt-<step>.npz``: see :mod:`audiogan_kit.training.checkpoints`;
 - ``history.jsonl``: one JSON row per ``log_every`` steps (step, the mean of each number the
   step returned over the interval, steps_per_s);
