@@ -285,16 +285,15 @@ def test_bad_inputs_are_refused_with_their_message(tmp_path, own, extra, message
     assert not out.exists()
 
 
-def test_version_module_entry_point_and_quiet_tensorflow():
+def test_version_from_the_module_entry_point():
+    """`python -m audiogan_kit --version`, answered without importing Keras. (That a real
+    command prints nothing of TensorFlow's is checked by the JAX generate above.)"""
     version = subprocess.run([sys.executable, "-m", "audiogan_kit", "--version"], cwd=REPO,
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True, check=True, timeout=60)
     import audiogan_kit
 
     assert version.stdout.strip() == f"audiogan-kit {audiogan_kit.__version__}"
-    # Importing TensorFlow prints absl/CUDA lines on stderr; the command hides them.
-    shown = subprocess.run([sys.executable, "-m", "audiogan_kit", "train", "--help"], cwd=REPO,
-                           capture_output=True, text=True, check=True)
-    assert "--folder" in shown.stdout and shown.stderr == ""
+    assert version.stderr == ""
 
 
 def test_native_log_lines_are_hidden_unless_verbose(capfd):

@@ -90,8 +90,10 @@ def test_a_folder_of_only_bad_files_and_bad_arguments(tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"nope" * 20)
     with pytest.raises(DataError, match=r"no usable clip .*bad\.wav"):
         load_folder(tmp_path, labels="none", on_error="skip", progress=False)
-    with pytest.raises(DataError, match=r"labels='none'"):  # flat folder, subfolder labels
+    with pytest.raises(DataError, match=r"labels='none'") as refused:  # flat, by sub-folder
         load_folder(tmp_path, progress=False)
+    assert f"(e.g. {tmp_path}/<class>/file.wav)" in str(refused.value)
+    assert "{folder}" not in str(refused.value)
     with pytest.raises(ValueError, match="labels must be one of"):
         load_folder(tmp_path, labels="folders")
     with pytest.raises(ValueError, match="hop_s must be a positive number"):
