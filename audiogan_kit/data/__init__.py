@@ -20,7 +20,10 @@ Layout (each file readable top to bottom; every name below is importable from he
   :func:`clip_length_table`
 - ``cache``     the decoded-array cache of FSDD (``.npz`` keyed by files + config,
   checksummed; :func:`fsdd_cache_file`)
-- ``loading``   :func:`load_fsdd` (cached) and :func:`load_folder` (any folder of audio)
+- ``loading``   :func:`load_fsdd` (cached) and :func:`load_folder` (any folder of audio,
+  with sub-folder, pattern or no labels)
+- ``slicing``   long recordings cut into windows, silent ones dropped
+- ``summary``   :func:`folder_summary`, what a loaded folder holds
 - ``noise``     noise synthesis (white, pink, brown, hum, babble; :func:`make_noise`),
   :func:`active_mask`, :func:`measure_snr`, :func:`mix_at_snr`
 - ``noisy``     :class:`NoisyDataset`, :func:`make_noisy_dataset`, :func:`make_noisy_split`
@@ -39,7 +42,7 @@ from .audio import (
 from .cache import fsdd_cache_file
 from .datasets import AudioDataset, clip_length_table
 from .errors import DataError
-from .loading import load_folder, load_fsdd
+from .loading import LABELS, UNLABELLED, load_folder, load_fsdd
 from .noise import (
     ACTIVE_FRAME,
     ACTIVE_THRESHOLD_DB,
@@ -67,6 +70,7 @@ from .registry import (
     download_fsdd,
     fsdd_path,
 )
+from .summary import folder_summary
 
 # AudioConfig and DEFAULT_CONFIG belong to audiogan_kit.config; they stay importable from here
 # because every loader takes them.
@@ -81,10 +85,12 @@ __all__ = [
     "FSDD_REPOSITORY",
     "FSDD_TEST_TAKES",
     "FSDD_URL",
+    "LABELS",
     "NOISE_EXPONENTS",
     "NOISE_TYPES",
     "NOISY_TEST_SPEAKERS",
     "SUPPORTED_EXTENSIONS",
+    "UNLABELLED",
     "AudioConfig",
     "AudioDataset",
     "DataError",
@@ -97,7 +103,7 @@ __all__ = [
     "dataset_digest",
     "download_fsdd",
     "fix_length",
-    "place_sound",
+    "folder_summary",
     "fsdd_cache_file",
     "fsdd_path",
     "hum_noise",
@@ -110,6 +116,7 @@ __all__ = [
     "make_noisy_split",
     "measure_snr",
     "mix_at_snr",
+    "place_sound",
     "save_wav",
     "wav_bytes",
 ]

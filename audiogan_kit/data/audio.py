@@ -25,8 +25,9 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "fix_length",
     "load_audio",
-    "place_sound",
     "load_audio_raw",
+    "place_sound",
+    "prepare_clip",
     "save_wav",
     "wav_bytes",
 ]
@@ -181,8 +182,17 @@ def place_sound(audio: Any, config: AudioConfig, pad_mode: str, top_db: float = 
     return np.stack(placed).reshape(clips.shape) if placed else clips
 
 
-def _prepare(path: Path, audio: np.ndarray, config: AudioConfig) -> tuple[np.ndarray, int]:
-    """Trim, crop, normalise and pad a decoded mono clip; returns (clip, length)."""
+def prepare_clip(path: Path, audio: np.ndarray, config: AudioConfig) -> tuple[np.ndarray, int]:
+    """Trim, crop, normalise and pad a decoded mono clip (float32 [samples] at
+    ``config.sample_rate``), the shaping steps of :func:`load_audio`.
+
+    Returns:
+        (float32 [config.num_samples] in [-1, 1], length in samples after trimming).
+
+    Raises:
+        DataError: the kept part is silent and ``config.normalize`` is not ``"none"``
+            (``path`` names the file in the message).
+    """
     if config.trim_db is not None:
         audio = _trim(audio, config.trim_db, config)
     length = int(audio.shape[0])
@@ -229,7 +239,7 @@ def load_audio(
         DataError: see :func:`load_audio_raw`; also a silent clip when normalising.
     """
     path = Path(path)
-    audio, length = _prepare(path, load_audio_raw(path, config.sample_rate), config)
+    audio, length = prepare_clip(path, load_audio_raw(path, config.sample_rate), config)
     return (audio, length) if return_length else audio
 
 
