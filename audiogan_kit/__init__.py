@@ -22,7 +22,9 @@ Packages and modules, by responsibility (each file readable top to bottom):
 - ``enhance/``   classical baselines, enhancing any clip, scoring enhancers
 - ``plots/``     every matplotlib figure (no ipywidgets)
 - ``widgets/``   players, browsers, dashboards and explorers for the notebooks
-- ``cli``        the ``audiogan`` command
+- ``progress``   progress bars: tqdm on a terminal or in a notebook, periodic lines in a log
+- ``cli``        the ``audiogan`` command (``python -m audiogan_kit``); ``cli_train`` its
+                 ``train`` sub-command, ``cli_types`` its option types
 
 Subpackages are imported on use, so ``import audiogan_kit`` stays light (no TensorFlow).
 """
@@ -35,5 +37,5 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .config import AudioConfig  # noqa: E402
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 __all__ = ["AudioConfig", "__version__"]

@@ -59,12 +59,15 @@ def tensorboard_available() -> bool:
 
 
 class ProgressBar(TrainCallback):
-    """A tqdm progress bar with the latest losses (steps per second come with tqdm)."""
+    """A progress bar with the latest losses and steps per second: tqdm on a terminal or in a
+    notebook, a plain line every 30 s in a log (:func:`audiogan_kit.progress.progress_bar`)."""
 
     def on_train_begin(self, trainer: Any) -> None:
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-        self.bar = tqdm(total=trainer.config.num_steps, initial=trainer.step, unit="step")
+        self.bar = progress_bar(
+            total=trainer.config.num_steps, desc="training", unit="step", initial=trainer.step
+        )
 
     def on_step_end(self, trainer: Any, step: int, logs: dict[str, float]) -> None:
         self.bar.update(1)

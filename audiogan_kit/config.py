@@ -20,8 +20,11 @@ import json
 import math
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
+
+import numpy as np
 
 from .io import atomic_write_text
 
@@ -36,8 +39,21 @@ __all__ = [
     "from_dict",
     "load_config",
     "save_config",
+    "flatten",
     "to_dict",
+    "with_overrides",
+    "with_values",
 ]
+
+
+def _is_int(value: Any) -> bool:
+    """A whole number (a Python or NumPy integer), not a bool."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _is_number(value: Any) -> bool:
+    """A real number (an integer or a float), not a bool."""
+    return _is_int(value) or isinstance(value, float | np.floating)
 
 
 class Config:
@@ -106,12 +122,14 @@ class AudioConfig(Config):
     log_floor: float = 1e-5
 
     def __post_init__(self) -> None:
-        if self.sample_rate <= 0:
-            raise ValueError(
-                f"sample_rate must be a positive number of Hz, got {self.sample_rate}."
-            )
-        if self.num_samples <= 0:
-            raise ValueError(f"num_samples must be positive, got {self.num_samples}.")
+        for name in ("sample_rate", "num_samples", "n_fft", "hop_length", "n_mels"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+        for name in ("peak_level", "rms_level", "fmin", "log_floor", "trim_db", "fmax"):
+            value = getattr(self, name)
+            if value is not None and not (_is_number(value) and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number, got {value!r}.")
         if self.normalize not in ("peak", "rms", "none"):
             raise ValueError(
                 f"normalize must be 'peak', 'rms' or 'none', got {self.normalize!r}."
@@ -122,14 +140,24 @@ class AudioConfig(Config):
             raise ValueError(f"rms_level must be in (0, 1), got {self.rms_level}.")
         if self.pad_mode not in ("end", "center"):
             raise ValueError(f"pad_mode must be 'end' or 'center', got {self.pad_mode!r}.")
-        if self.hop_length <= 0 or self.n_fft <= 0 or self.hop_length > self.n_fft:
+        if self.hop_length > self.n_fft:
             raise ValueError(
                 f"need 0 < hop_length <= n_fft, got hop_length={self.hop_length}, "
                 f"n_fft={self.n_fft}."
             )
+        if self.trim_db is not None and self.trim_db <= 0:
+            raise ValueError(f"trim_db must be > 0 dB (e.g. 40) or None, got {self.trim_db}.")
+        if self.log_floor <= 0:
+            raise ValueError(f"log_floor must be > 0 (e.g. 1e-5), got {self.log_floor}.")
         if self.fmax is not None and self.fmax > self.sample_rate / 2:
             raise ValueError(
                 f"fmax={self.fmax} Hz is above the Nyquist frequency {self.sample_rate / 2} Hz."
+            )
+        top = self.sample_rate / 2 if self.fmax is None else self.fmax
+        if not 0 <= self.fmin < top:
+            raise ValueError(
+                f"fmin must be in [0, {top}) Hz (below fmax, or below the Nyquist frequency), "
+                f"got {self.fmin}."
             )
 
     @property
@@ -169,29 +197,158 @@ def to_dict(config: Any) -> dict[str, Any]:
     return {"__class__": type(config).__name__, **values}
 
 
-def _field_value(hint: Any, value: Any) -> Any:
-    """``value`` read from JSON, rebuilt as the field's type: nested configs and tuples."""
+def _type_name(option: Any) -> str:
+    if option is type(None):
+        return "null"
+    if typing.get_origin(option) is tuple:
+        return f"a list of {_type_name(typing.get_args(option)[0])}s"
+    if dataclasses.is_dataclass(option):
+        return f"a {option.__name__} object"
+    names = {int: "a whole number", float: "a number", bool: "true/false", str: "a string"}
+    return names.get(option, getattr(option, "__name__", str(option)))
+
+
+def _matches(option: Any, value: Any) -> bool:
+    """Whether a JSON ``value`` fits one option of a field's type hint."""
+    if option is type(None):
+        return value is None
+    if option is bool:
+        return isinstance(value, bool)
+    if option is int:
+        return _is_int(value)
+    if option is float:
+        return _is_number(value)
+    if option is str:
+        return isinstance(value, str)
+    if dataclasses.is_dataclass(option):
+        return isinstance(value, dict)
+    if typing.get_origin(option) is tuple:
+        item = typing.get_args(option)[0]
+        return isinstance(value, list | tuple) and all(_matches(item, v) for v in value)
+    return True
+
+
+def _field_value(cls: type, name: str, hint: Any, value: Any) -> Any:
+    """``value`` read from JSON, checked against the field's type hint and rebuilt as it
+    (nested configs, tuples); a value of another type raises ``ValueError`` naming the field."""
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for option in options:
-        if isinstance(value, dict) and dataclasses.is_dataclass(option):
-            return from_dict(option, value)
-        if isinstance(value, list) and typing.get_origin(option) is tuple:
+        if not _matches(option, value):
+            continue
+        if dataclasses.is_dataclass(option):
+            try:
+                return from_dict(option, value)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+        if typing.get_origin(option) is tuple:
             return tuple(value)
-    return value
+        return value
+    wanted = " or ".join(_type_name(option) for option in options)
+    raise ValueError(f"{name} must be {wanted}, got {value!r}.")
 
 
 def from_dict(cls: type[T], values: dict[str, Any]) -> T:
-    """Rebuild ``cls`` from :func:`to_dict` output; unknown keys raise ``ValueError``."""
+    """Rebuild ``cls`` from :func:`to_dict` output, checking every value.
+
+    Raises:
+        ValueError: an unknown key (naming the closest field), a value of the wrong type
+            (``"batch_size must be a whole number, got 'abc'."``) or one the class refuses;
+            an error inside a nested config starts with its field (``"audio: n_mels ..."``).
+    """
+    import difflib
+
     values = {k: v for k, v in values.items() if k != "__class__"}
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(known))
     if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(
-            f"{cls.__name__} has no field(s) {unknown}; the file was written by another "
+            f"{cls.__name__} has no field(s) {unknown}{hint}; the file was written by another "
             "version of audiogan-kit or by hand."
         )
     hints = typing.get_type_hints(cls)
-    return cls(**{name: _field_value(hints[name], value) for name, value in values.items()})
+    checked = {name: _field_value(cls, name, hints[name], value) for name, value in values.items()}
+    return cls(**checked)
+
+
+def _parse_value(text: str) -> Any:
+    """A ``key=value`` value: JSON (``32``, ``1e-3``, ``null``, ``true``, ``[128, 256]``),
+    else the plain string (``hinge``)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config dict as dotted keys: ``{"audio": {"n_mels": 64}}`` ->
+    ``{"audio.n_mels": 64}`` (``"__class__"`` entries dropped; lists stay values)."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "__class__":
+            continue
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def with_values(config: T, changes: dict[str, Any]) -> T:
+    """``config`` with fields replaced, each value checked as in a config file.
+
+    Args:
+        config: a config dataclass.
+        changes: ``{dotted key: value}``; keys are field names, dotted for nested configs
+            (``"batch_size"``, ``"audio.sample_rate"``, ``"model.model_dim"``); values as in
+            JSON (numbers, strings, ``None``, lists). A nested dict (a config file) is
+            flattened first (:func:`flatten`).
+
+    Raises:
+        ValueError: an unknown key (naming the closest field), or a bad value (naming the
+            field); see :func:`from_dict`.
+    """
+    import difflib
+
+    values = to_dict(config)
+    for key, value in flatten(changes).items():
+        parts = key.split(".")
+        target = values
+        for depth, part in enumerate(parts):
+            fields = [k for k in target if k != "__class__"]
+            if part not in fields:
+                close = difflib.get_close_matches(part, fields, n=1)
+                where = ".".join(parts[:depth]) or type(config).__name__
+                hint = f"; did you mean {close[0]!r}?" if close else "."
+                raise ValueError(f"{key!r}: {where} has no field {part!r}{hint}")
+            if depth == len(parts) - 1:
+                target[part] = value
+            elif isinstance(target[part], dict):
+                target = target[part]
+            else:
+                raise ValueError(f"{key!r}: {'.'.join(parts[: depth + 1])} has no fields.")
+    return from_dict(type(config), values)
+
+
+def with_overrides(config: T, assignments: Iterable[str]) -> T:
+    """``config`` with ``key=value`` assignments (``audiogan train --set``) applied.
+
+    Keys as for :func:`with_values` (``batch_size=16``, ``audio.sample_rate=16000``,
+    ``ema_decay=null``); a value is JSON, or else a plain string (``loss=hinge``).
+
+    Raises:
+        ValueError: an assignment without ``=``, an unknown key, or a bad value (naming the
+            field).
+    """
+    changes = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        key = key.strip()
+        if not sep or not all(key.split(".")):
+            raise ValueError(f"{assignment!r} is not key=value (e.g. batch_size=16).")
+        changes[key] = _parse_value(text.strip())
+    return with_values(config, changes)
 
 
 def save_config(config: Any, path: str | Path) -> Path:
@@ -206,7 +363,12 @@ def load_config(cls: type[T], path: str | Path) -> T:
         values = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"cannot read config file {path}: {error}") from error
-    return from_dict(cls, values)
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {path} holds {type(values).__name__}, not a JSON object.")
+    try:
+        return from_dict(cls, values)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"config file {path}: {error} Fix the value in the file.") from None
 
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -279,3 +441,8 @@ class OptimizerConfig(Config):
                 f"precision must be one of {PRECISIONS}, got {self.precision!r}; "
                 "'mixed_bfloat16' or 'mixed_float16' compute in 16 bits on a GPU."
             )
+        for field in dataclasses.fields(self):  # NaN/inf in any float field, a subclass's too
+            value = getattr(self, field.name)
+            if isinstance(value, float | np.floating) and not math.isfinite(value):
+                raise ValueError(f"{field.name} must be a finite number, got {value}.")
+

@@ -1,9 +1,11 @@
-"""Files that are either whole or absent, and their digests.
+"""Files that are either whole or absent, their digests, and folders one process at a time.
 
 Every artefact the kit writes (configs, checkpoints, the judge, cache entries) goes through
 :func:`atomic_write`: the bytes go to a temporary file in the same folder, are flushed to disk
 and renamed over the target in one step, so a crash, a kill or a full disk never leaves half a
 file under the final name. :func:`sha256_file` is the one place that hashes a file.
+:func:`exclusive_lock` keeps a second process out of a folder in use (an OS file lock: a
+killed process never leaves it held).
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "sha256_file"]
+__all__ = [
+    "FolderInUse",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "exclusive_lock",
+    "sha256_file",
+]
 
 
 @contextlib.contextmanager
@@ -67,3 +76,58 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class FolderInUse(RuntimeError):
+    """Another process holds the folder's lock (see :func:`exclusive_lock`)."""
+
+
+def _try_lock(handle: BinaryIO) -> bool:
+    """Take the OS lock of an open file without waiting; False when another process has it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def exclusive_lock(folder: str | Path, what: str = "this folder") -> Iterator[None]:
+    """Hold ``folder/.lock`` for the block: a second process that asks is refused at once.
+
+    The lock is the operating system's (``flock``; ``msvcrt.locking`` on Windows): it is
+    released when the block ends *or the process dies* (a ``kill -9`` leaves no stale lock);
+    the file itself stays and holds the last holder's process id, for the message.
+
+    Raises:
+        FolderInUse: another process holds the lock; the message names the folder and that
+            process's id.
+    """
+    path = Path(folder) / ".lock"
+    handle = open(path, "a+b")  # noqa: SIM115  (closed in finally)
+    try:
+        if not _try_lock(handle):
+            handle.seek(0)
+            holder = handle.read().decode(errors="replace").strip() or "unknown"
+            raise FolderInUse(
+                f"{folder} is in use by another process (pid {holder}) running {what}; wait "
+                "for it to finish (or stop it), or choose another folder."
+            )
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()).encode())
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock

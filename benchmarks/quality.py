@@ -121,13 +121,14 @@ def generate_per_digit(
     Returns:
         (audio float32 [10 * per_class, num_samples] in [-1, 1], intended digits int64
         [10 * per_class], sorted by digit); the noise is ``default_rng(seed)`` standard
-        normal, so every point of a benchmark scores the same noise.
+        normal (times ``config.sample_temperature``), so every point of a benchmark scores
+        the same noise.
     """
     model = run.config.model
     classes = max(model.num_classes, 1)
     labels = np.repeat(np.arange(classes), per_class)
-    noise = np.random.default_rng(seed).standard_normal((labels.size, model.latent_dim))
-    made = run.gan.generate(noise.astype(np.float32), labels, use_ema=use_ema)
+    noise = training.sample_noise(np.random.default_rng(seed), labels.size, run.config)
+    made = run.gan.generate(noise, labels, use_ema=use_ema)
     stats = run.stats if hasattr(run, "stats") else run.sampler.stats
     return training.examples_to_audio(made, run.config, stats), labels
 
@@ -139,7 +140,9 @@ class Yardsticks:
     Attributes:
         judge: the kit's judge (MFCC); opinions: {name: judge} of the second opinions.
         train, test: FSDD's official split at the default ``AudioConfig`` (the references).
-        run_train: the training clips as the run reads them (for memorisation).
+        run_train: the training clips as the run reads them.
+        memorisation_train: those clips laid out as the run's generated audio is
+            (``output_pad_mode``), the clips a generated one must not copy.
         reference: ``metrics.real_reference`` of ``test`` against draws of ``train``.
         pitch_ranges: ``metrics.speaker_pitch_ranges(train)``; test_pitch: of ``test``.
     """
@@ -149,6 +152,7 @@ class Yardsticks:
     train: Any
     test: Any
     run_train: Any
+    memorisation_train: Any
     reference: dict[str, Any]
     pitch_ranges: dict[str, Any]
     test_pitch: np.ndarray
@@ -173,7 +177,7 @@ def score_audio(
         per_class=per_class,
         splits=splits,
         reference=sticks.reference,
-        memorisation_train=sticks.run_train,
+        memorisation_train=sticks.memorisation_train,
     )
     pitch = metrics.median_pitch_hz(audio, sticks.test.config.sample_rate)
     voices = metrics.voice_table(pitch, sticks.pitch_ranges, sticks.test_pitch)
@@ -323,7 +327,13 @@ def yardsticks(config: training.TrainConfig) -> tuple[Yardsticks, dict[str, Any]
     reference = metrics.real_reference(judge, train, test, per_class=PER_CLASS)
     ranges = metrics.speaker_pitch_ranges(train)
     test_pitch = metrics.median_pitch_hz(test.audio, test.config.sample_rate)
-    sticks = Yardsticks(judge, opinions, train, test, run_train, reference, ranges, test_pitch)
+    copied = run_train
+    if config.output_pad_mode is not None:
+        placed = data.place_sound(run_train.audio, config.audio, config.output_pad_mode)
+        copied = dataclasses.replace(run_train, audio=placed)
+    sticks = Yardsticks(
+        judge, opinions, train, test, run_train, copied, reference, ranges, test_pitch
+    )
     _, stats = training.prepare_examples(run_train.audio, config)
     start = time.perf_counter()
     resynthesised = training.resynthesize(run_test.audio, config, stats)

@@ -128,3 +128,47 @@ def no_figure_left_open():
     plt.close("all")
     yield
     assert plt.get_fignums() == [], "a figure was left open"
+
+
+# --- your own folder of sounds (test_own_data, the notebooks' "train on your own sounds") ----
+
+
+def make_own_folder(root: Path) -> dict[str, int]:
+    """A folder as people have them: mixed formats, rates, channels, depths, long recordings
+    and broken files. Returns the counts a loader with 1.024 s windows at 8 kHz must find.
+
+    Good files (10 clips): 5 short ones (16 kHz PCM16 wav, 44.1 kHz stereo 24-bit flac,
+    22.05 kHz ogg, 11.025 kHz float wav, 48 kHz stereo wav); a 6 s 8 kHz recording with 3 s
+    of near-silence (3 windows kept, 2 dropped); a 3 s 44.1 kHz stereo flac (2 windows).
+    Bad files (4, skipped): not audio, empty, truncated, all zeros. Ignored: a text file and
+    a hidden file.
+    """
+    import soundfile
+
+    root.mkdir(parents=True, exist_ok=True)
+    short = [
+        ("a_16k.wav", 16000, 1, "PCM_16", 0.7),
+        ("b_44k_stereo.flac", 44100, 2, "PCM_24", 0.9),
+        ("c_22k.ogg", 22050, 1, "VORBIS", 0.6),
+        ("d_11k_float.wav", 11025, 1, "FLOAT", 0.8),
+        ("e_48k_stereo.wav", 48000, 2, "PCM_16", 1.0),
+    ]
+    for i, (name, rate, channels, subtype, seconds) in enumerate(short):
+        clip = tone(300 + 100 * i, seconds, rate)
+        soundfile.write(root / name, np.stack([clip] * channels, axis=1), rate, subtype=subtype)
+    rng = np.random.default_rng(0)
+    floor = (1e-4 * rng.standard_normal(6 * 8000)).astype(np.float32)  # -80 dB hiss
+    talk = floor.copy()
+    talk[:8000] += tone(500, 1.0, 8000)
+    talk[32000:] += tone(700, 2.0, 8000)
+    soundfile.write(root / "long_8k.wav", talk, 8000, subtype="PCM_16")
+    music = tone(350, 3.0, 44100)
+    soundfile.write(root / "long_44k.flac", np.stack([music, music[::-1]], 1), 44100)
+    (root / "broken.wav").write_bytes(b"this is not a wav file at all" * 10)
+    (root / "empty.ogg").write_bytes(b"")
+    whole = root / "a_16k.wav"
+    (root / "truncated.wav").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    soundfile.write(root / "silent.wav", np.zeros(4000, np.float32), 8000)
+    (root / "notes.txt").write_text("not audio")
+    (root / ".hidden.wav").write_bytes(whole.read_bytes())
+    return {"clips": 10, "files": 7, "skipped": 4, "silent_windows": 2}

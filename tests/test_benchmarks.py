@@ -89,7 +89,9 @@ def sticks():
     ranges = metrics.speaker_pitch_ranges(train)
     test_pitch = metrics.median_pitch_hz(test.audio, 8000)
     opinions = {"log_mel": judge}
-    return quality.Yardsticks(judge, opinions, train, test, train, reference, ranges, test_pitch)
+    return quality.Yardsticks(
+        judge, opinions, train, test, train, train, reference, ranges, test_pitch
+    )
 
 
 def test_a_point_scores_the_ema_generator_and_the_raw_one_beside_it(tiny_run, sticks):

@@ -30,6 +30,13 @@ def test_config_is_frozen():
         ({"hop_length": 512}, "hop_length"),
         ({"fmax": 5000.0}, "Nyquist"),
         ({"peak_level": 1.5}, "peak_level"),
+        ({"n_mels": 0}, "n_mels must be a positive whole number, got 0"),
+        ({"sample_rate": float("nan")}, "sample_rate must be a positive whole number, got nan"),
+        ({"sample_rate": 8000.0}, "sample_rate must be a positive whole number, got 8000.0"),
+        ({"fmin": float("nan")}, "fmin must be a finite number, got nan"),
+        ({"fmin": 4000.0}, r"fmin must be in \[0, 4000.0\) Hz"),
+        ({"log_floor": 0.0}, "log_floor must be > 0"),
+        ({"trim_db": 0.0}, "trim_db must be > 0 dB"),
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(changes, message):
@@ -55,3 +62,14 @@ def test_unreadable_config_file_is_named(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="broken.json"):
         load_config(AudioConfig, path)
+
+
+def test_with_overrides_checks_types_and_names_the_closest_field():
+    from audiogan_kit.config import with_overrides
+
+    config = with_overrides(AudioConfig(), ["sample_rate=16000", "trim_db=null", "pad_mode=center"])
+    assert (config.sample_rate, config.trim_db, config.pad_mode) == (16000, None, "center")
+    with pytest.raises(ValueError, match="did you mean 'n_mels'"):
+        with_overrides(AudioConfig(), ["n_mel=32"])
+    with pytest.raises(ValueError, match="n_mels must be a whole number, got '64'"):
+        from_dict(AudioConfig, to_dict(AudioConfig()) | {"n_mels": "64"})

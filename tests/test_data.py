@@ -23,6 +23,7 @@ from audiogan_kit.data import (
     load_audio_raw,
     load_folder,
     load_fsdd,
+    place_sound,
     save_wav,
     wav_bytes,
 )
@@ -267,6 +268,22 @@ def test_trim_silence(tmp_path):
     assert 2400 <= trimmed <= 2400 + 2 * 256
     assert np.abs(audio[:200]).max() > 0.1  # the tone now starts at the beginning
 
+
+
+def test_place_sound_moves_a_centred_word_to_the_start_or_back():
+    word = tone(300, 0.3, SR).astype(np.float32)  # 2,400 samples
+    centred = np.zeros((2, 8192), np.float32)
+    centred[0, 2896:5296] = word
+    config = AudioConfig(trim_db=40, n_fft=512, hop_length=256)
+    start = place_sound(centred, config, "end")
+    assert start.shape == (2, 8192) and start.dtype == np.float32
+    onset = int(np.argmax(np.abs(start[0]) > 0.01))
+    assert onset <= 512  # trimmed at frame resolution (n_fft 512)
+    assert np.abs(start[0, 2400 + 2 * 512 :]).max() == 0  # padded at the end
+    assert np.abs(start[1]).max() == 0  # a silent clip stays silent
+    back = place_sound(start, config, "center")
+    middle = np.flatnonzero(np.abs(back[0]) > 0.01)
+    assert abs((middle[0] + middle[-1]) / 2 - 4096) <= 256
 
 def test_flac_and_ogg(tmp_path):
     clip = tone(700, 0.5, 16000)

@@ -64,3 +64,73 @@ def test_environment_python_is_supported_by_pyproject():
     floor = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
     assert floor.startswith(">=")
     assert (major, minor) >= tuple(map(int, floor[2:].split(".")))
+
+
+def _project() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def _all_requirements() -> list[str]:
+    project = _project()["project"]
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    return project["dependencies"] + [r for r in extras if not r.startswith("audiogan-kit")]
+
+
+def test_every_dependency_has_an_upper_bound():
+    unbounded = [r for r in _all_requirements() if "<" not in r]
+    assert not unbounded, f"give these an upper bound (below the next major): {unbounded}"
+
+
+def test_installed_versions_are_inside_the_bounds():
+    """What the suite runs on (the newest versions that install here, e.g. librosa 0.11:
+    librosa 1.0 is not on this machine's index) lies inside the declared bounds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+
+    outside = {}
+    for text in _all_requirements():
+        requirement = Requirement(text)
+        if requirement.marker is not None or requirement.name == "tensorflow" and "and-cuda" in (
+            requirement.extras
+        ):
+            continue  # the GPU build is not installed on a CPU machine
+        try:
+            found = version(requirement.name)
+        except PackageNotFoundError:
+            outside[requirement.name] = "not installed"
+            continue
+        if not requirement.specifier.contains(found, prereleases=True):
+            outside[requirement.name] = f"{found} not in {requirement.specifier}"
+    assert not outside, outside
+
+
+def test_extras_keep_the_c_compiler_out_of_the_base_install():
+    project = _project()["project"]
+    base = {_name(r) for r in project["dependencies"]}
+    extras = project["optional-dependencies"]
+    assert {"pesq", "pystoi", "jax"}.isdisjoint(base)
+    assert {_name(r) for r in extras["enhance"]} == {"pesq", "pystoi"}
+    assert _name(extras["jax"][0]) == "jax" and "tensorflow" in extras["gpu"][0]
+    assert "audiogan-kit[jax,enhance]" in extras["dev"]  # what `make test` installs
+
+
+def test_one_version_one_licence_one_install():
+    import audiogan_kit
+
+    project = _project()
+    assert "version" not in project["project"] and project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "audiogan_kit.__version__"
+    }
+    assert re.fullmatch(r"\d+\.\d+\.\d+", audiogan_kit.__version__)
+    assert project["project"]["license"] == "MIT"
+    assert (REPO / "LICENSE").read_text().startswith("MIT License")
+    assert "CC BY-SA 4.0" in (REPO / "LICENSE").read_text()
+    # environment.yml's header and the README give the same install command.
+    header = (REPO / "environment.yml").read_text().splitlines()[1]
+    assert header.endswith("conda activate audiogan-kit && pip install -e .")
+    assert "conda activate audiogan-kit && pip install -e .  # conda" in (
+        REPO / "README.md"
+    ).read_text()
+    assert '-e ".[dev]"' in (REPO / "Makefile").read_text()

@@ -23,7 +23,14 @@ from keras import ops
 
 from audiogan_kit import training
 from audiogan_kit.config import AudioConfig
-from conftest import REPO, TINY_ARCHITECTURES, noise_bursts, numpy_values, tiny_train_config
+from conftest import (
+    REPO,
+    TINY_ARCHITECTURES,
+    noise_bursts,
+    numpy_values,
+    tiny_train_config,
+    tone,
+)
 
 AUDIO = AudioConfig(num_samples=4096)
 LOSSES = ["minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp"]
@@ -284,6 +291,7 @@ def test_presets_quick_is_a_small_conditional_mel_gan_and_paper_follows_wavegan(
     assert quick.model.conditional and quick.ema_decay is not None
     assert (quick.model.num_frames, quick.model.num_bins) == (32, 64)
     assert (quick.audio.trim_db, quick.audio.pad_mode) == (40.0, "center")
+    assert quick.output_pad_mode == "end"  # generated words start the clip, as FSDD's do
     assert quick.model.aux_classifier and 0 < quick.aux_weight < 1
     assert paper.model.architecture == "wavegan" and paper.model.model_dim == 64
     assert (paper.loss, paper.n_critic, paper.batch_size, paper.penalty_weight) == (
@@ -520,3 +528,33 @@ def test_shift_augmentation_changes_what_the_discriminator_sees(rng):
         gan = training.build_gan(dataclasses.replace(plain, augment_shift=shift))
         d_real[shift] = float(ops.convert_to_numpy(gan.train_step((real, labels))["d_real"]))
     assert np.isfinite(d_real[8]) and d_real[8] != pytest.approx(d_real[0], abs=1e-6)
+
+
+def test_output_pad_mode_lays_generated_audio_out_like_the_recordings():
+    quick = dataclasses.replace(training.TRAIN_PRESETS["quick"], griffin_lim_iters=4)
+    clips = np.zeros((4, quick.audio.num_samples), np.float32)
+    for i, freq in enumerate((300, 500, 700, 900)):
+        clips[i, 3000:5400] = tone(freq, 0.3, quick.audio.sample_rate)  # a centred word
+
+    def onsets(config):
+        audio = training.resynthesize(clips, config)
+        return [int(np.argmax(np.abs(clip) > 0.05 * np.abs(clip).max())) for clip in audio]
+
+    assert all(onset <= 512 for onset in onsets(quick))  # "end": the word starts the clip
+    as_read = onsets(dataclasses.replace(quick, output_pad_mode=None))
+    assert all(2500 <= onset <= 3100 for onset in as_read), as_read
+    with pytest.raises(ValueError, match="output_pad_mode"):
+        dataclasses.replace(quick, output_pad_mode="start")
+
+
+def test_sample_temperature_scales_the_sampling_noise_and_not_the_training_noise():
+    config = dataclasses.replace(tiny_train_config(), sample_temperature=0.5, num_eval_samples=64)
+    sampler = training.NoiseSampler(config, stats=None)
+    cold = float(np.std(sampler.noise))
+    standard = dataclasses.replace(config, sample_temperature=1.0)
+    warm = float(np.std(training.NoiseSampler(standard, stats=None).noise))
+    assert cold == pytest.approx(0.5 * warm, rel=1e-6) and 0.8 < warm < 1.2
+    noise = training.sample_noise(np.random.default_rng(0), 1000, config)
+    assert noise.dtype == np.float32 and float(np.std(noise)) == pytest.approx(0.5, abs=0.03)
+    with pytest.raises(ValueError, match="sample_temperature"):
+        dataclasses.replace(config, sample_temperature=0.0)

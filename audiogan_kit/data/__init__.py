@@ -15,23 +15,34 @@ Layout (each file readable top to bottom; every name below is importable from he
   finding FSDD (:func:`fsdd_path`), :func:`dataset_digest`, safe extraction,
   :func:`download_fsdd`
 - ``audio``     decoding one file (:func:`load_audio_raw`, :func:`load_audio`),
-  :func:`fix_length`, writing wav (:func:`wav_bytes`, :func:`save_wav`)
+  :func:`fix_length`, :func:`place_sound`, writing wav (:func:`wav_bytes`, :func:`save_wav`)
 - ``datasets``  :class:`AudioDataset` (splits, NumPy and ``tf.data`` pipelines),
   :func:`clip_length_table`
 - ``cache``     the decoded-array cache of FSDD (``.npz`` keyed by files + config,
   checksummed; :func:`fsdd_cache_file`)
-- ``loading``   :func:`load_fsdd` (cached) and :func:`load_folder` (any folder of audio)
+- ``loading``   :func:`load_fsdd` (cached) and :func:`load_folder` (any folder of audio,
+  with sub-folder, pattern or no labels)
+- ``slicing``   long recordings cut into windows, silent ones dropped
+- ``summary``   :func:`folder_summary`, what a loaded folder holds
 - ``noise``     noise synthesis (white, pink, brown, hum, babble; :func:`make_noise`),
   :func:`active_mask`, :func:`measure_snr`, :func:`mix_at_snr`
 - ``noisy``     :class:`NoisyDataset`, :func:`make_noisy_dataset`, :func:`make_noisy_split`
 """
 
 from ..config import DEFAULT_CONFIG, AudioConfig
-from .audio import SUPPORTED_EXTENSIONS, fix_length, load_audio, load_audio_raw, save_wav, wav_bytes
+from .audio import (
+    SUPPORTED_EXTENSIONS,
+    fix_length,
+    load_audio,
+    load_audio_raw,
+    place_sound,
+    save_wav,
+    wav_bytes,
+)
 from .cache import fsdd_cache_file
 from .datasets import AudioDataset, clip_length_table
 from .errors import DataError
-from .loading import load_folder, load_fsdd
+from .loading import LABELS, UNLABELLED, load_folder, load_fsdd
 from .noise import (
     ACTIVE_FRAME,
     ACTIVE_THRESHOLD_DB,
@@ -59,6 +70,7 @@ from .registry import (
     download_fsdd,
     fsdd_path,
 )
+from .summary import folder_summary
 
 # AudioConfig and DEFAULT_CONFIG belong to audiogan_kit.config; they stay importable from here
 # because every loader takes them.
@@ -73,10 +85,12 @@ __all__ = [
     "FSDD_REPOSITORY",
     "FSDD_TEST_TAKES",
     "FSDD_URL",
+    "LABELS",
     "NOISE_EXPONENTS",
     "NOISE_TYPES",
     "NOISY_TEST_SPEAKERS",
     "SUPPORTED_EXTENSIONS",
+    "UNLABELLED",
     "AudioConfig",
     "AudioDataset",
     "DataError",
@@ -89,6 +103,7 @@ __all__ = [
     "dataset_digest",
     "download_fsdd",
     "fix_length",
+    "folder_summary",
     "fsdd_cache_file",
     "fsdd_path",
     "hum_noise",
@@ -101,6 +116,7 @@ __all__ = [
     "make_noisy_split",
     "measure_snr",
     "mix_at_snr",
+    "place_sound",
     "save_wav",
     "wav_bytes",
 ]

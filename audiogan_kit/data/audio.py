@@ -26,6 +26,8 @@ __all__ = [
     "fix_length",
     "load_audio",
     "load_audio_raw",
+    "place_sound",
+    "prepare_clip",
     "save_wav",
     "wav_bytes",
 ]
@@ -144,17 +146,55 @@ def fix_length(audio: Any, num_samples: int, pad_mode: str = "end") -> np.ndarra
     return out
 
 
-def _prepare(path: Path, audio: np.ndarray, config: AudioConfig) -> tuple[np.ndarray, int]:
-    """Trim, crop, normalise and pad a decoded mono clip; returns (clip, length)."""
-    peak = float(np.max(np.abs(audio)))
-    if config.trim_db is not None and peak > 0:
-        import librosa
+def _trim(audio: np.ndarray, top_db: float, config: AudioConfig) -> np.ndarray:
+    """``audio`` float [samples] without the silence (``top_db`` below its peak) at both ends."""
+    if not float(np.max(np.abs(audio), initial=0.0)) > 0:
+        return audio
+    import librosa
 
-        # frames of n_fft samples every hop_length (32 ms / 16 ms at 8 kHz): librosa's own
-        # defaults (2,048 / 512) would be 256 ms / 64 ms at 8 kHz, too coarse for digits.
-        audio, _ = librosa.effects.trim(
-            audio, top_db=config.trim_db, frame_length=config.n_fft, hop_length=config.hop_length
-        )
+    # frames of n_fft samples every hop_length (32 ms / 16 ms at 8 kHz): librosa's own
+    # defaults (2,048 / 512) would be 256 ms / 64 ms at 8 kHz, too coarse for digits.
+    trimmed, _ = librosa.effects.trim(
+        audio, top_db=top_db, frame_length=config.n_fft, hop_length=config.hop_length
+    )
+    return trimmed
+
+
+def place_sound(audio: Any, config: AudioConfig, pad_mode: str, top_db: float = 40.0) -> np.ndarray:
+    """Clips with their sound moved to the start (``"end"``) or the middle (``"center"``).
+
+    Each clip loses the silence at both ends (quieter than ``config.trim_db``, or ``top_db``
+    when that is ``None``, dB below its own peak; frames of ``config.n_fft`` samples every
+    ``config.hop_length``) and is padded back to its length with zeros: the layout
+    :func:`load_audio` gives a recording with ``pad_mode``. FSDD's recordings start with the
+    word, so ``"end"`` lays a centred clip out as they are.
+
+    Args:
+        audio: float [clips, samples] (or one clip [samples]) in [-1, 1].
+
+    Returns:
+        float32 of the same shape.
+    """
+    clips = np.asarray(audio, dtype=np.float32)
+    flat = clips.reshape(-1, clips.shape[-1])
+    top_db = config.trim_db if config.trim_db is not None else top_db
+    placed = [fix_length(_trim(clip, top_db, config), flat.shape[1], pad_mode) for clip in flat]
+    return np.stack(placed).reshape(clips.shape) if placed else clips
+
+
+def prepare_clip(path: Path, audio: np.ndarray, config: AudioConfig) -> tuple[np.ndarray, int]:
+    """Trim, crop, normalise and pad a decoded mono clip (float32 [samples] at
+    ``config.sample_rate``), the shaping steps of :func:`load_audio`.
+
+    Returns:
+        (float32 [config.num_samples] in [-1, 1], length in samples after trimming).
+
+    Raises:
+        DataError: the kept part is silent and ``config.normalize`` is not ``"none"``
+            (``path`` names the file in the message).
+    """
+    if config.trim_db is not None:
+        audio = _trim(audio, config.trim_db, config)
     length = int(audio.shape[0])
     # Crop first (the normaliser then sees what is kept), pad after (so that padding
     # does not count in the RMS).
@@ -199,7 +239,7 @@ def load_audio(
         DataError: see :func:`load_audio_raw`; also a silent clip when normalising.
     """
     path = Path(path)
-    audio, length = _prepare(path, load_audio_raw(path, config.sample_rate), config)
+    audio, length = prepare_clip(path, load_audio_raw(path, config.sample_rate), config)
     return (audio, length) if return_length else audio
 
 

@@ -70,6 +70,7 @@ class AudioDataset:
             resampling and trimming, before padding/cropping).
         config: the :class:`AudioConfig` the clips were read with.
         skipped: ``((path, reason), ...)`` files left out by ``on_error="skip"``.
+        silent_windows: windows of long files dropped as silence (``load_folder(hop_s=)``).
         from_cache: True when the arrays were read from the decoded-array cache.
     """
 
@@ -83,6 +84,7 @@ class AudioDataset:
     config: AudioConfig
     skipped: tuple[tuple[str, str], ...] = ()
     from_cache: bool = False
+    silent_windows: int = 0
 
     def __post_init__(self) -> None:
         n = self.audio.shape[0] if self.audio.ndim == 2 else -1

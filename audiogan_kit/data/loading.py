@@ -9,6 +9,7 @@ raises a :class:`DataError` naming it (``on_error="raise"``) or is left out and 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
@@ -18,13 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from ..config import DEFAULT_CONFIG, AudioConfig
-from .audio import SUPPORTED_EXTENSIONS, load_audio
+from .audio import SUPPORTED_EXTENSIONS, load_audio, load_audio_raw, prepare_clip
 from .cache import cache_key, cache_path, read_cache, write_cache
 from .datasets import AudioDataset
 from .errors import DataError
 from .registry import FSDD_CLASS_NAMES, FSDD_NAME_PATTERN, fsdd_path, fsdd_recordings
+from .slicing import window_starts
 
-__all__ = ["load_folder", "load_fsdd"]
+__all__ = ["LABELS", "UNLABELLED", "load_folder", "load_fsdd"]
 
 #: One file to decode: (path, class name, speaker or "", take or -1).
 _Entry = tuple[Path, str, str, int]
@@ -34,13 +36,30 @@ _Entry = tuple[Path, str, str, int]
 # ---------------------------------------------------------------------------------------------
 
 
-def _decode_one(path: Path, config: AudioConfig) -> tuple[np.ndarray | None, int, str]:
-    """(clip, length, "") for a good file, (None, 0, reason) for a bad one."""
+def _decode_one(
+    path: Path, config: AudioConfig, slicing: tuple[int, float] | None
+) -> tuple[list[np.ndarray], list[int], int, str]:
+    """(clips, lengths, silent windows dropped, "") for a good file; ([], [], 0, reason) for
+    a bad one. ``slicing`` = (hop in samples, silence dB) cuts a long file into windows."""
     try:
-        audio, length = load_audio(path, config, return_length=True)
+        if slicing is None:
+            audio, length = load_audio(path, config, return_length=True)
+            return [audio], [length], 0, ""
+        raw = load_audio_raw(path, config.sample_rate)
+        starts, silent = window_starts(raw, config.num_samples, *slicing)
+        clips, lengths = [], []
+        for start in starts:
+            clip, length = prepare_clip(path, raw[start : start + config.num_samples], config)
+            clips.append(clip)
+            lengths.append(length)
+        if not clips:
+            raise DataError(
+                f"{path} is silent: every window is more than {slicing[1]} dB below its peak; "
+                "remove it or lower silence_db."
+            )
+        return clips, lengths, silent, ""
     except DataError as error:
-        return None, 0, str(error)
-    return audio, length, ""
+        return [], [], 0, str(error)
 
 
 def _decode_all(
@@ -49,51 +68,55 @@ def _decode_all(
     on_error: str,
     progress: bool,
     description: str,
-) -> tuple[list[_Entry], np.ndarray, np.ndarray, list[tuple[str, str]]]:
-    """Decode entries into one preallocated array.
+    slicing: tuple[int, float] | None = None,
+) -> tuple[list[_Entry], np.ndarray, np.ndarray, list[tuple[str, str]], int]:
+    """Decode entries (each file one clip, or its windows with ``slicing``) into one array.
 
     Files are decoded by a few threads (libsndfile and soxr release the GIL), in order;
     bad files raise (``on_error="raise"``, the first in order) or are collected.
 
     Returns:
-        (kept entries, audio float32 [kept, num_samples], lengths int64 [kept], skipped).
+        (an entry per clip, audio float32 [clips, num_samples], lengths int64 [clips],
+        skipped files, silent windows dropped).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    audio = np.empty((len(entries), config.num_samples), dtype=np.float32)
-    lengths = np.empty(len(entries), dtype=np.int64)
-    keep = np.ones(len(entries), dtype=bool)
+    kept: list[_Entry] = []
+    clips: list[np.ndarray] = []
+    lengths: list[int] = []
     skipped = []
+    silent = 0
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
-        bar = tqdm(total=len(entries), desc=description, unit="file")
+        bar = progress_bar(total=len(entries), desc=description, unit="file")
     workers = max(1, min(4, os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda entry: _decode_one(entry[0], config), entries)
+        results = pool.map(lambda entry: _decode_one(entry[0], config, slicing), entries)
         try:
-            for i, (clip, length, reason) in enumerate(results):
+            for entry, (file_clips, file_lengths, file_silent, reason) in zip(
+                entries, results, strict=True
+            ):
                 if bar is not None:
                     bar.update()
-                if clip is None:
+                if not file_clips:
                     if on_error == "raise":
                         raise DataError(reason)
-                    skipped.append((str(entries[i][0]), reason))
-                    keep[i] = False
+                    skipped.append((str(entry[0]), reason))
                     continue
-                audio[i] = clip
-                lengths[i] = length
+                kept.extend([entry] * len(file_clips))
+                clips.extend(file_clips)
+                lengths.extend(file_lengths)
+                silent += file_silent
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         finally:
             if bar is not None:
                 bar.close()
-    if keep.all():
-        return list(entries), audio, lengths, skipped
-    kept = [entry for entry, k in zip(entries, keep, strict=True) if k]
-    return kept, audio[keep], lengths[keep], skipped
+    audio = np.stack(clips) if clips else np.empty((0, config.num_samples), np.float32)
+    return kept, audio, np.asarray(lengths, dtype=np.int64), skipped, silent
 
 
 def _check_on_error(on_error: str) -> None:
@@ -117,6 +140,7 @@ def _build(
     class_names: tuple[str, ...],
     config: AudioConfig,
     skipped: Sequence[tuple[str, str]],
+    silent_windows: int = 0,
 ) -> AudioDataset:
     index = {name: i for i, name in enumerate(class_names)}
     n = len(entries)
@@ -130,6 +154,7 @@ def _build(
         lengths=lengths,
         config=config,
         skipped=tuple(skipped),
+        silent_windows=silent_windows,
     )
 
 
@@ -155,7 +180,9 @@ def _decode_fsdd(
             skipped.append((str(file), reason))
             continue
         entries.append((file, match["label"], match["speaker"], int(match["take"])))
-    kept, audio, lengths, bad = _decode_all(entries, config, on_error, progress, "decoding FSDD")
+    kept, audio, lengths, bad, _ = _decode_all(
+        entries, config, on_error, progress, "decoding FSDD"
+    )
     return _build(kept, audio, lengths, FSDD_CLASS_NAMES, config, skipped + bad)
 
 
@@ -233,18 +260,26 @@ def _natural_key(name: str) -> tuple[int, int | str]:
 
 
 def _folder_entries(
-    folder: Path, files: Sequence[Path], regex: re.Pattern[str] | None, on_error: str
+    folder: Path,
+    files: Sequence[Path],
+    labels: str,
+    regex: re.Pattern[str] | None,
+    on_error: str,
 ) -> tuple[list[_Entry], list[tuple[str, str]]]:
-    """(entries, skipped): labels from sub-folders (``regex`` None) or from the pattern."""
+    """(entries, skipped): labels from sub-folders (``labels="subfolders"``), from the
+    pattern (``regex``), or one class ``"all"`` (``labels="none"``)."""
     entries, skipped = [], []
     for file in files:
         relative = file.relative_to(folder)
         reason = None
-        if regex is None:
+        if labels == "none":
+            entries.append((file, UNLABELLED, "", -1))
+        elif regex is None:
             if len(relative.parts) < 2:
                 reason = (
                     f"{file} is not inside a class sub-folder of {folder}; move it into one "
-                    f"(e.g. {folder}/<class>/file.wav) or use labels='pattern'."
+                    f"(e.g. {folder}/<class>/file.wav), or use labels='none' (no classes) or "
+                    "labels='pattern'."
                 )
             else:
                 entries.append((file, relative.parts[0], "", -1))
@@ -265,12 +300,21 @@ def _folder_entries(
     return entries, skipped
 
 
+#: The one class name of ``load_folder(labels="none")``.
+UNLABELLED = "all"
+
+#: How ``load_folder`` finds each file's class.
+LABELS = ("subfolders", "pattern", "none")
+
+
 def load_folder(
     folder: str | Path,
     config: AudioConfig = DEFAULT_CONFIG,
     *,
     labels: str = "subfolders",
     pattern: str | re.Pattern[str] | None = None,
+    hop_s: float | None = None,
+    silence_db: float = 40.0,
     on_error: str = "raise",
     progress: bool = True,
 ) -> AudioDataset:
@@ -285,16 +329,33 @@ def load_folder(
         labels: ``"subfolders"``: the class is the first-level sub-folder name (files directly
             in ``folder`` are bad input); ``"pattern"``: ``pattern`` must fully match each
             file stem and have a named group ``label`` (optional groups ``speaker`` and
-            ``take``; a non-numeric take becomes -1).
+            ``take``; a non-numeric take becomes -1); ``"none"``: no classes, every file at
+            any depth is one class :data:`UNLABELLED` (for an unconditional GAN).
         pattern: the regex for ``labels="pattern"``.
+        hop_s: ``None``: one clip per file (a long file is cropped to its first
+            ``config.duration_s`` seconds). A number of seconds: a file longer than one clip
+            is cut into windows of ``config.duration_s`` s every ``hop_s`` s, and windows
+            more than ``silence_db`` dB below the file's peak are dropped (counted in
+            ``dataset.silent_windows``); see :mod:`audiogan_kit.data.slicing`.
+        silence_db: the silence threshold of ``hop_s`` in dB below each file's peak (> 0).
         on_error: ``"raise"`` or ``"skip"`` bad files (see :func:`load_fsdd`).
         progress: show a progress bar while decoding.
 
     Returns:
-        An :class:`AudioDataset`; ``class_names`` sorted (numbers numerically), labels index
-        them; speakers ``""`` and takes -1 where the layout does not give them.
+        An :class:`AudioDataset`, one row per clip (a sliced file gives several rows with
+        the same path); ``class_names`` sorted (numbers numerically), labels index them;
+        speakers ``""`` and takes -1 where the layout does not give them.
     """
     _check_on_error(on_error)
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {LABELS}, got {labels!r}.")
+    slicing = None
+    if hop_s is not None:
+        if not (isinstance(hop_s, int | float) and math.isfinite(hop_s) and hop_s > 0):
+            raise ValueError(f"hop_s must be a positive number of seconds, got {hop_s!r}.")
+        if not (isinstance(silence_db, int | float) and 0 < silence_db < math.inf):
+            raise ValueError(f"silence_db must be a positive number of dB, got {silence_db!r}.")
+        slicing = (max(1, round(hop_s * config.sample_rate)), float(silence_db))
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder; check the path.")
@@ -313,17 +374,23 @@ def load_folder(
             raise ValueError(
                 "labels='pattern' needs pattern=, a regex with a (?P<label>...) group."
             )
-        regex = re.compile(pattern)
+        try:
+            regex = re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"pattern {pattern!r} is not a valid regex ({error}).") from None
         if "label" not in regex.groupindex:
             raise ValueError(f"pattern {regex.pattern!r} has no named group (?P<label>...).")
-    elif labels != "subfolders":
-        raise ValueError(f"labels must be 'subfolders' or 'pattern', got {labels!r}.")
 
-    entries, skipped = _folder_entries(folder, files, regex, on_error)
-    kept, audio, lengths, bad = _decode_all(
-        entries, config, on_error, progress, f"decoding {folder.name}"
+    entries, skipped = _folder_entries(folder, files, labels, regex, on_error)
+    kept, audio, lengths, bad, silent = _decode_all(
+        entries, config, on_error, progress, f"decoding {folder.name}", slicing
     )
+    if not kept:
+        raise DataError(
+            f"no usable clip in {folder}: all {len(files)} audio files were skipped (first: "
+            f"{(skipped + bad)[0][1]})"
+        )
     class_names = tuple(sorted({entry[1] for entry in kept}, key=_natural_key))
-    dataset = _build(kept, audio, lengths, class_names, config, skipped + bad)
+    dataset = _build(kept, audio, lengths, class_names, config, skipped + bad, silent)
     _warn_skipped(dataset.skipped, folder)
     return dataset

@@ -50,21 +50,27 @@ def score_enhancers(
         {"noisy" and each enhancer name: {metric: float64 [clips]}}, NaN where a metric is
         undefined for a clip (see :func:`audiogan_kit.metrics.speech_scores`).
     """
-    from tqdm.auto import tqdm
-
     from ..metrics import speech_scores
+    from ..progress import progress_bar
 
     methods = {"noisy": None, **enhancers}
+    bar = None
+    if progress:
+        bar = progress_bar(len(methods), f"scoring {len(test.noisy)} clips", unit="method")
     scores = {}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="speech_scores: clips left out")
-        bar = tqdm(methods.items(), desc=f"scoring {len(test.noisy)} clips", disable=not progress)
-        for name, fn in bar:
-            bar.set_postfix_str(name)
+        for name, fn in methods.items():
+            if bar is not None:
+                bar.set_postfix(method=name)
             processed = test.noisy if fn is None else np.asarray(fn(test.noisy), np.float32)
             scores[name] = speech_scores(
                 test.clean, processed, test.sample_rate, metrics=metrics, reduce=False
             )
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
     return scores
 
 

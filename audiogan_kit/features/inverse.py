@@ -50,7 +50,8 @@ def griffin_lim(
         config: STFT settings and output length.
         n_iter: Griffin-Lim iterations (momentum 0.99); 32 gives recognisable speech.
         seed: seed of the random initial phase.
-        progress: show a tqdm bar over the chunks when the batch has more than one.
+        progress: show a progress bar (:func:`audiogan_kit.progress.progress_bar`) when the
+            batch has more than one chunk.
         chunk: clips per librosa call; the result does not depend on it (the chunks draw
             their initial phases one after another from one ``RandomState(seed)``).
 
@@ -67,26 +68,32 @@ def griffin_lim(
     mag = np.pad(mag, ((0, 0), (0, 0), (0, 1)))  # the Nyquist bin, as zeros
     mag = np.transpose(mag, (0, 2, 1))  # librosa: [.., bins, frames]
     rng = np.random.RandomState(seed)  # what librosa makes of an int seed: results as before
-    starts = range(0, len(mag), max(int(chunk), 1))
-    if progress and len(starts) > 1:
-        from tqdm.auto import tqdm
+    chunk = max(int(chunk), 1)
+    bar = None
+    if progress and len(mag) > chunk:
+        from ..progress import progress_bar
 
-        starts = tqdm(starts, desc=f"Griffin-Lim, {len(mag)} clips", unit="chunk")
-    audio = [
-        librosa.griffinlim(
-            mag[start : start + chunk],
-            n_iter=n_iter,
-            hop_length=config.hop_length,
-            win_length=config.n_fft,
-            n_fft=config.n_fft,
-            window="hann",
-            center=True,
-            pad_mode="reflect",
-            length=config.num_samples,
-            random_state=rng,
+        bar = progress_bar(total=len(mag), desc=f"Griffin-Lim, {len(mag)} clips", unit="clip")
+    audio = []
+    for start in range(0, len(mag), chunk):
+        audio.append(
+            librosa.griffinlim(
+                mag[start : start + chunk],
+                n_iter=n_iter,
+                hop_length=config.hop_length,
+                win_length=config.n_fft,
+                n_fft=config.n_fft,
+                window="hann",
+                center=True,
+                pad_mode="reflect",
+                length=config.num_samples,
+                random_state=rng,
+            )
         )
-        for start in starts
-    ]
+        if bar is not None:
+            bar.update(len(audio[-1]))
+    if bar is not None:
+        bar.close()
     return np.clip(np.concatenate(audio), -1.0, 1.0).astype(np.float32)
 
 

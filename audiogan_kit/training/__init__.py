@@ -15,7 +15,9 @@ Introduced in notebooks/04_training.ipynb.
 - :mod:`~audiogan_kit.training.checkpoints` and :mod:`~audiogan_kit.training.run_folder`:
   atomic checkpoints with exact resume; what a run folder holds;
 - :mod:`~audiogan_kit.training.runs`: :func:`train`, :func:`train_enhancer`,
-  :func:`load_run`, :func:`load_enhancer_run`.
+  :func:`load_run`, :func:`load_enhancer_run`;
+- :mod:`~audiogan_kit.training.export`: a run's generator as one ``.keras`` file
+  (:func:`export_generator`, :func:`load_exported`).
 
 Data shapes (channels last, as everywhere in the kit): a waveform model trains on
 ``float32 [batch, num_samples, 1]`` in [-1, 1]; a SpecGAN on normalised log-magnitude
@@ -26,6 +28,7 @@ or normalised log-mel ``[batch, num_frames, n_mels, 1]`` (``spectrogram="mel"``,
 from ..callbacks import TrainCallback
 from .checkpoints import (
     CheckpointError,
+    CheckpointWriteError,
     checkpoint_paths,
     load_latest_checkpoint,
     save_checkpoint,
@@ -47,7 +50,9 @@ from .examples import (
     pair_arrays,
     prepare_examples,
     resynthesize,
+    sample_noise,
 )
+from .export import ExportedGenerator, export_generator, load_exported
 from .gan import GAN, build_gan
 from .pair_gan import EnhancementGAN, build_enhancement_gan
 from .precision import adam, compile_with_adam, set_precision
@@ -71,9 +76,11 @@ __all__ = [
     "SPECTROGRAMS",
     "TRAIN_PRESETS",
     "CheckpointError",
+    "CheckpointWriteError",
     "EnhancementGAN",
     "EnhancerTrainConfig",
     "EpochBatches",
+    "ExportedGenerator",
     "NoiseSampler",
     "PairSampler",
     "RunFolder",
@@ -92,9 +99,11 @@ __all__ = [
     "compile_with_adam",
     "dataset_arrays",
     "examples_to_audio",
+    "export_generator",
     "format_duration",
     "global_norm",
     "load_enhancer_run",
+    "load_exported",
     "load_latest_checkpoint",
     "load_run",
     "load_stats",
@@ -104,6 +113,7 @@ __all__ = [
     "prepare_examples",
     "read_history",
     "resynthesize",
+    "sample_noise",
     "save_checkpoint",
     "set_precision",
     "train",

@@ -23,11 +23,22 @@ from ..config import Config
 from ..io import atomic_write
 from .two_player import TwoPlayerModel
 
-__all__ = ["CheckpointError", "checkpoint_paths", "load_latest_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CheckpointError",
+    "CheckpointWriteError",
+    "checkpoint_paths",
+    "load_latest_checkpoint",
+    "save_checkpoint",
+]
 
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, partial, corrupt or from another run."""
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (a full disk, a read-only folder); the previous
+    checkpoints are untouched. ``errno`` is the operating system's (28: ENOSPC)."""
 
 
 _CHECKPOINT_NAME = re.compile(r"ckpt-(\d{8})\.npz")
@@ -51,6 +62,9 @@ def save_checkpoint(
     (``<group>/<index>``), and a JSON ``meta`` entry with the step, the config and the
     variables' paths and shapes. It is written with :func:`audiogan_kit.io.atomic_write`, so
     the checkpoint either exists whole or not at all (a full disk leaves the previous ones).
+
+    Raises:
+        CheckpointWriteError: the write failed (e.g. ENOSPC); nothing was changed.
     """
     folder = Path(run_dir) / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,8 +79,23 @@ def save_checkpoint(
     meta = {"step": int(step), "config": config.to_dict(), "layout": layout, "format": 1}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     final = folder / f"ckpt-{int(step):08d}.npz"
-    with atomic_write(final) as handle:
-        np.savez(handle, **arrays)
+    try:
+        with atomic_write(final) as handle:
+            np.savez(handle, **arrays)
+    except OSError as error:
+        previous = checkpoint_paths(run_dir)
+        kept = (
+            f"the previous checkpoint {previous[-1].name} (step "
+            f"{int(_CHECKPOINT_NAME.fullmatch(previous[-1].name)[1])}) is whole"
+            if previous
+            else "no checkpoint was written before"
+        )
+        raise CheckpointWriteError(
+            error.errno,
+            f"could not write the checkpoint of step {step} to {folder} "
+            f"({error.strerror or error}); {kept}. Free disk space (or make the folder "
+            "writable) and run the same command again to resume.",
+        ) from error
     for old in checkpoint_paths(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
     return final

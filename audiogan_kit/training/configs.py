@@ -66,6 +66,17 @@ class TrainConfig(OptimizerConfig):
             model's time axis (frames of a spectrogram, samples of a waveform); 0 = off.
         ema_warmup: EMA warm-up in generator steps (see :class:`~audiogan_kit.training.GAN`);
             0 = a constant decay.
+        output_pad_mode: where the sound sits in the clips the generator's output becomes:
+            ``None`` keeps the layout the training clips were read with (``audio.pad_mode``);
+            ``"end"`` or ``"center"`` trims the silence around it (``audio.trim_db``, else
+            40 dB) and pads at the end or both ends (:func:`audiogan_kit.data.place_sound`).
+            A preset that trains on centred words gives ``"end"``: FSDD's recordings start
+            with the word.
+        sample_temperature: the standard deviation of the noise the generator is given when
+            it is sampled (evaluation sets, ``load_run(...).generate``, the benchmarks;
+            training always draws standard normal noise): below 1 trades variety within a
+            digit for clips nearer the typical one (Kingma & Dhariwal 2018's temperature, a
+            simple form of Brock et al. 2019's truncation trick).
 
     ``num_eval_samples`` evaluation samples are made from fixed noise, with labels
     ``0, 1, ..., num_classes - 1, 0, ...`` when the model is conditional.
@@ -84,6 +95,8 @@ class TrainConfig(OptimizerConfig):
     aux_weight: float = 0.0
     augment_shift: int = 0
     ema_warmup: int = 0
+    output_pad_mode: str | None = None
+    sample_temperature: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -112,6 +125,14 @@ class TrainConfig(OptimizerConfig):
             raise ValueError(
                 f"augment_shift must be in 0..{length - 1} steps and ema_warmup >= 0, got "
                 f"{self.augment_shift} and {self.ema_warmup}."
+            )
+        if self.output_pad_mode not in (None, "end", "center"):
+            raise ValueError(
+                f"output_pad_mode must be None, 'end' or 'center', got {self.output_pad_mode!r}."
+            )
+        if not 0 < self.sample_temperature <= 10:
+            raise ValueError(
+                f"sample_temperature must be in (0, 10], got {self.sample_temperature}."
             )
         if int(self.devices) < 1 or self.batch_size % int(self.devices):
             raise ValueError(
@@ -186,6 +207,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         ema_decay=0.995,
         aux_weight=0.25,
         augment_shift=2,
+        output_pad_mode="end",
         checkpoint_every=500,
         sample_every=500,
         log_every=20,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from .. import features
+from .. import data, features
 from ..arrays import as_batch, as_pairs, to_numpy
 from .configs import TrainConfig
 
@@ -34,6 +34,7 @@ __all__ = [
     "pair_arrays",
     "prepare_examples",
     "resynthesize",
+    "sample_noise",
 ]
 
 
@@ -115,15 +116,23 @@ def examples_to_audio(
 
     Waveforms pass through; spectrograms are denormalised and inverted with Griffin-Lim
     (``config.griffin_lim_iters`` iterations; mel bands first mapped back to STFT bins).
+    With ``config.output_pad_mode`` the sound is then moved (:func:`data.place_sound`).
     ``progress``: a bar over Griffin-Lim's chunks for a batch of more than 64 clips.
     """
     x = to_numpy(examples)
     if not config.is_spectrogram:
-        return np.clip(x.reshape(x.shape[0], -1), -1.0, 1.0).astype(np.float32)
-    if stats is None:
+        audio = np.clip(x.reshape(x.shape[0], -1), -1.0, 1.0).astype(np.float32)
+    elif stats is None:
         raise ValueError("spectrogram samples need the run's SpectrogramStats to become audio.")
-    invert = features.mel_to_audio if config.spectrogram == "mel" else features.spectrogram_to_audio
-    return invert(x, stats, config.audio, n_iter=config.griffin_lim_iters, progress=progress)
+    else:
+        mel = config.spectrogram == "mel"
+        invert = features.mel_to_audio if mel else features.spectrogram_to_audio
+        audio = invert(
+            x, stats, config.audio, n_iter=config.griffin_lim_iters, progress=progress
+        )
+    if config.output_pad_mode is None:
+        return audio
+    return data.place_sound(audio, config.audio, config.output_pad_mode)
 
 
 def resynthesize(
@@ -153,6 +162,13 @@ def resynthesize(
     """
     examples, stats = prepare_examples(audio, config, stats, batch_size)
     return examples_to_audio(examples, config, stats, progress)
+
+
+def sample_noise(rng: np.random.Generator, n: int, config: TrainConfig) -> np.ndarray:
+    """Noise to sample the generator with: float32 [n, latent_dim], normal with standard
+    deviation ``config.sample_temperature``, drawn from ``rng``."""
+    noise = rng.standard_normal((n, config.model.latent_dim)) * config.sample_temperature
+    return noise.astype(np.float32)
 
 
 def batch_indices(num_examples: int, batch_size: int, seed: int, batch: int) -> np.ndarray:
@@ -240,8 +256,8 @@ class NoiseSampler:
         self.use_ema = use_ema
         self.conditional = config.model.conditional
         rng = np.random.default_rng([config.seed, 7919])
-        count, latent = config.num_eval_samples, config.model.latent_dim
-        self.noise = rng.standard_normal((count, latent)).astype(np.float32)
+        count = config.num_eval_samples
+        self.noise = sample_noise(rng, count, config)
         self.labels = (np.arange(count) % max(config.model.num_classes, 1)).astype(np.int32)
 
     def __call__(self, gan: Any) -> tuple[np.ndarray, np.ndarray]:

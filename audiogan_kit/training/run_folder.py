@@ -7,11 +7,15 @@ Layout of ``RUN_DIR``:
 - ``config.json``: the run's config (:class:`~audiogan_kit.training.TrainConfig` or
   :class:`~audiogan_kit.training.EnhancerTrainConfig`);
 - ``stats.json``: the spectrogram statistics (spectrogram models only);
+- ``data.json``: where ``audiogan train`` read the clips (FSDD or a folder, its labels and
+  slicing) and the class names, so that a resume and ``audiogan generate --label`` know them;
 - ``checkpoints/ckpt-<step>.npz``: see :mod:`audiogan_kit.training.checkpoints`;
 - ``history.jsonl``: one JSON row per ``log_every`` steps (step, the mean of each number the
   step returned over the interval, steps_per_s);
 - ``samples/step-<step>.npz``: the evaluation samples (``examples``, ``audio``, ``labels``);
-- ``tensorboard/``: event files, when the TensorBoard callback is used.
+- ``tensorboard/``: event files, when the TensorBoard callback is used;
+- ``.lock``: held by the process training the run (:meth:`RunFolder.lock`), so that a second
+  one is refused; the operating system releases it when that process ends or is killed.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config
-from ..io import atomic_write, atomic_write_text
+from ..io import atomic_write, atomic_write_text, exclusive_lock
 
 __all__ = ["RunFolder", "load_stats", "read_history"]
 
@@ -55,8 +59,9 @@ class RunFolder:
     """The folder of one run, checked against the run's config when opened.
 
     Opening a folder that already holds a run with another config raises ``ValueError``
-    (only ``num_steps`` may change, to train a run further); otherwise the config is saved
-    as ``config.json``.
+    (only ``num_steps`` may change, to train a run further), and one that another process is
+    training raises :class:`~audiogan_kit.io.FolderInUse`; otherwise the config is saved as
+    ``config.json``.
 
     Args:
         path: the run folder (created if missing).
@@ -67,6 +72,8 @@ class RunFolder:
         self.path = Path(path)
         self.config = config
         self.path.mkdir(parents=True, exist_ok=True)
+        with self.lock():  # refuse a folder in use before touching its config
+            pass
         saved = self.path / "config.json"
         if saved.is_file():
             previous = type(config).load(saved)
@@ -77,6 +84,11 @@ class RunFolder:
                     f"({type(config).__name__}.load('{saved}'))."
                 )
         config.save(saved)
+
+    def lock(self) -> Any:
+        """A context manager that holds the run's lock (:func:`audiogan_kit.io.exclusive_lock`);
+        the trainer holds it while it runs."""
+        return exclusive_lock(self.path, "a training run")
 
     def load_stats(self) -> Any | None:
         """The saved :class:`~audiogan_kit.features.SpectrogramStats`, or ``None``."""

@@ -30,6 +30,7 @@ from .examples import (
     examples_to_audio,
     pair_arrays,
     prepare_examples,
+    sample_noise,
 )
 from .gan import build_gan
 from .pair_gan import build_enhancement_gan
@@ -38,6 +39,7 @@ from .trainer import Trainer
 
 __all__ = [
     "RunGenerator",
+    "generator_inputs",
     "load_enhancer_run",
     "load_run",
     "make_enhancer_trainer",
@@ -216,18 +218,32 @@ class RunGenerator:
         ``use_ema=False`` samples the raw generator weights instead of their moving average;
         ``progress`` shows a bar while more than 64 spectrograms are turned into audio.
         """
-        model = self.config.model
-        if model.conditional and digit is None:
-            raise ValueError(f"this run is conditional: give a digit 0..{model.num_classes - 1}.")
-        if digit is not None and not model.conditional:
-            raise ValueError("this run is unconditional: it cannot be asked for a digit.")
-        if digit is not None and not 0 <= digit < model.num_classes:
-            raise ValueError(f"digit must be in 0..{model.num_classes - 1}, got {digit}.")
-        rng = np.random.default_rng(seed)
-        noise = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
-        labels = np.full(n, digit if digit is not None else 0, dtype=np.int32)
+        noise, labels = generator_inputs(self.config, n, digit, seed)
         made = self.gan.generate(noise, labels, use_ema=use_ema)
         return examples_to_audio(made, self.config, self.stats, progress)
+
+
+def generator_inputs(
+    config: TrainConfig, n: int, digit: int | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The generator's inputs for ``n`` clips: (noise float32 [n, latent_dim] from ``seed``
+    at ``config.sample_temperature``, labels int32 [n], all ``digit``, or 0 for an
+    unconditional run).
+
+    Raises:
+        ValueError: a conditional run without ``digit``, an unconditional one with it, or a
+            ``digit`` (a class index) outside ``0..num_classes - 1``.
+    """
+    model = config.model
+    if model.conditional and digit is None:
+        raise ValueError(f"this run is conditional: give a digit 0..{model.num_classes - 1}.")
+    if digit is not None and not model.conditional:
+        raise ValueError("this run is unconditional: it cannot be asked for a digit.")
+    if digit is not None and not 0 <= digit < model.num_classes:
+        raise ValueError(f"digit must be in 0..{model.num_classes - 1}, got {digit}.")
+    noise = sample_noise(np.random.default_rng(seed), n, config)
+    labels = np.full(n, digit if digit is not None else 0, dtype=np.int32)
+    return noise, labels
 
 
 def load_run(run_dir: str | Path, log: Callable[[str], None] = print) -> RunGenerator:

@@ -16,9 +16,12 @@ pieces together for a GAN and for an enhancer.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -79,7 +82,8 @@ class Trainer:
             (else :meth:`run` raises :class:`RunTooSlow` after the warm-up steps).
 
     Attributes:
-        config, run_dir, gan, sampler, step (the steps done), history (the rows so far).
+        config, run_dir, gan, sampler, step (the steps done), history (the rows so far),
+        interrupted (whether Ctrl-C ended the run).
     """
 
     def __init__(
@@ -104,6 +108,7 @@ class Trainer:
         self.step = 0
         self.history: list[dict[str, float]] = []
         self._stop = False
+        self.interrupted = False
         self._step_fn = backend.compile_step(
             gan.train_step,
             gan.all_state(),
@@ -188,8 +193,47 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_log(self, row)
 
+    def _on_interrupt(self, signum: int, frame: Any) -> None:
+        """The first Ctrl-C (SIGINT) ends the run after the current step, with a checkpoint;
+        a second one stops at once."""
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self._stop = True
+        self.log(
+            f"interrupted: stopping after step {self.step + 1} and writing a checkpoint "
+            "(press Ctrl-C again to quit without one)"
+        )
+
+    @contextlib.contextmanager
+    def _interrupts_stop_cleanly(self) -> Iterator[None]:
+        """While training (in the main thread), Ctrl-C calls :meth:`_on_interrupt`."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
     def run(self) -> list[dict[str, float]]:
-        """Train until ``config.num_steps`` (or :meth:`stop`); returns the history rows."""
+        """Train until ``config.num_steps`` (or :meth:`stop`, or Ctrl-C); the history rows.
+
+        The run folder's lock is held throughout (a second process is refused with
+        :class:`~audiogan_kit.io.FolderInUse`). Ctrl-C (SIGINT) ends the run after the current
+        step with a checkpoint of that step and sets :attr:`interrupted`; a second Ctrl-C
+        raises ``KeyboardInterrupt`` at once.
+
+        Raises:
+            TrainingDiverged: a non-finite loss or weight (the last good checkpoint is kept).
+            CheckpointWriteError: a checkpoint could not be written (e.g. a full disk); the
+                previous checkpoints are whole.
+        """
+        with self.run_folder.lock(), self._interrupts_stop_cleanly():
+            return self._run()
+
+    def _run(self) -> list[dict[str, float]]:
         config = self.config
         self._resume()
         for callback in self.callbacks:
@@ -230,7 +274,9 @@ class Trainer:
                 not checkpoint_paths(self.run_dir) or self._stop or self.step == config.num_steps
             ):
                 self._checkpoint()
-            if not config.sample_every or self.step % config.sample_every != 0:
+            if not self.interrupted and (
+                not config.sample_every or self.step % config.sample_every != 0
+            ):
                 self._write_samples()
         finally:
             for callback in self.callbacks:
