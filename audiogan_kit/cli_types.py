@@ -18,24 +18,22 @@ def existing_folder(value: str) -> Path:
     return path
 
 
-def positive_int(value: str) -> int:
+def _positive(value: str, cast: type, what: str) -> int | float:
     try:
-        number = int(value)
+        number = cast(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be a positive whole number")
+        raise argparse.ArgumentTypeError(f"{value!r} is not a {what}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} must be a positive {what}")
     return number
+
+
+def positive_int(value: str) -> int:
+    return _positive(value, int, "whole number")
 
 
 def positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"{value!r} must be a positive number")
-    return number
+    return _positive(value, float, "number")
 
 
 def digit(value: str) -> int:
