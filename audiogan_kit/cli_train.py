@@ -61,7 +61,7 @@ def _fail(parser: argparse.ArgumentParser, message: str) -> None:
 
 
 def _new_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
-    from .training import TRAIN_PRESETS
+    from .training import TRAIN_PRESETS, for_classes
 
     config = TRAIN_PRESETS[args.preset]
     layer = "--preset"
@@ -86,9 +86,7 @@ def _new_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> An
             layer = "the options"
             config = with_values(config, changes)
         if args.labels == "none":  # no classes: an unconditional GAN
-            config = with_values(
-                config, {"model.num_classes": 0, "model.aux_classifier": False, "aux_weight": 0.0}
-            )
+            config = for_classes(config, 0)
         if args.set:
             layer = "--set"
             config = with_overrides(config, args.set)
@@ -221,10 +219,9 @@ def _fit_classes(config: Any, dataset: Any, resumed: bool) -> Any:
             f"was trained with {model.num_classes}; train on the same folder, or start a new "
             "--out folder."
         )
-    changes: dict[str, Any] = {"model.num_classes": classes}
-    if classes == 0:
-        changes.update({"model.aux_classifier": False, "aux_weight": 0.0})
-    return with_values(config, changes)
+    from .training import for_classes
+
+    return for_classes(config, classes)
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -558,3 +558,15 @@ def test_sample_temperature_scales_the_sampling_noise_and_not_the_training_noise
     assert noise.dtype == np.float32 and float(np.std(noise)) == pytest.approx(0.5, abs=0.03)
     with pytest.raises(ValueError, match="sample_temperature"):
         dataclasses.replace(config, sample_temperature=0.0)
+
+
+def test_for_classes_makes_the_quick_preset_unconditional_or_resizes_its_classes():
+    quick = training.TRAIN_PRESETS["quick"]
+    plain = training.for_classes(quick, 1)  # a flat folder: one class is no class
+    assert plain.model.num_classes == 0 and not plain.model.conditional
+    assert not plain.model.aux_classifier and plain.aux_weight == 0.0
+    gan = training.build_gan(plain)
+    assert len(gan.generator.inputs) == 1  # noise only, no label input
+    three = training.for_classes(quick, 3)
+    assert three.model.num_classes == 3 and three.model.aux_classifier and three.aux_weight > 0
+    assert training.for_classes(quick, 10) is quick

@@ -39,6 +39,7 @@ from .configs import (
     TRAIN_PRESETS,
     EnhancerTrainConfig,
     TrainConfig,
+    for_classes,
 )
 from .examples import (
     EpochBatches,
@@ -99,6 +100,7 @@ __all__ = [
     "compile_with_adam",
     "dataset_arrays",
     "examples_to_audio",
+    "for_classes",
     "export_generator",
     "format_duration",
     "global_norm",

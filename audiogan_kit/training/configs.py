@@ -23,6 +23,7 @@ __all__ = [
     "TRAIN_PRESETS",
     "EnhancerTrainConfig",
     "TrainConfig",
+    "for_classes",
 ]
 
 #: What a SpecGAN generates: log-magnitude STFT bins, or log-mel bands.
@@ -171,6 +172,18 @@ class TrainConfig(OptimizerConfig):
     @property
     def is_spectrogram(self) -> bool:
         return self.model.is_spectrogram
+
+
+def for_classes(config: TrainConfig, num_classes: int) -> TrainConfig:
+    """``config`` for data of ``num_classes`` classes (your own folder, say): conditional on
+    them for 2 or more, unconditional for 0 or 1 (no label input, no classifier head, no
+    classifier term)."""
+    classes = int(num_classes) if num_classes > 1 else 0
+    if classes == config.model.num_classes:
+        return config
+    head = config.model.aux_classifier and classes > 0
+    model = dataclasses.replace(config.model, num_classes=classes, aux_classifier=head)
+    return dataclasses.replace(config, model=model, aux_weight=config.aux_weight if head else 0.0)
 
 
 # Words trimmed at 40 dB and centred, 32 frames of a 64 ms STFT at a 32 ms hop.
