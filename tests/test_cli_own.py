@@ -140,6 +140,7 @@ def test_ctrl_c_checkpoints_the_current_step_and_a_second_train_is_refused(tmp_p
     run = tmp_path / "run"
     command = [sys.executable, "-m", "audiogan_kit", "train", "--folder", str(own), "--labels",
                "none", "--out", str(run), "--steps", "100000", "--checkpoint-every", "1000",
+               "--allow-slow",
                "--set", "log_every=1", *TINY]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)

@@ -209,7 +209,8 @@ _KILL_SCRIPT = textwrap.dedent(
     )
     print("started", flush=True)
     data = noise_bursts(np.random.default_rng(1234))
-    training.train(config, data, {run!r}, log=lambda _: None)
+    # allow_slow: 100,000 steps only so that the kill, not the end, stops it
+    training.train(config, data, {run!r}, log=lambda _: None, allow_slow=True)
     """
 )
 
