@@ -39,6 +39,7 @@ __all__ = [
     "LOSSES",
     "PENALTIES",
     "LossPair",
+    "feature_matching_loss",
     "gradient_penalty",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
@@ -256,6 +257,41 @@ PENALTIES: dict[str, tuple[Callable[..., Any], float]] = {
 
 An R1 penalty (:func:`r1_penalty`) can be added to any loss as an option.
 """
+
+
+
+def feature_matching_loss(
+    real_features: Any, fake_features: Any, labels: Any = None, num_classes: int = 0
+) -> Any:
+    """Feature matching (Salimans et al. 2016), per class and scaled to the real features.
+
+    The squared distance between the mean discriminator features of a real batch and of a
+    generated one, divided by the real features' mean variance (so the term does not grow
+    as the discriminator's features do). With ``labels`` and ``num_classes`` the means are
+    taken per class, over the classes present in the batch: the generator is pulled towards
+    each digit's own features, not only the batch's.
+
+    Args:
+        real_features, fake_features: float ``[batch, features]`` (the discriminator's
+            penultimate layer on real and on generated examples of the same labels).
+        labels: int ``[batch]``, the class of row ``i`` of both batches, or ``None``.
+        num_classes: the number of classes (with ``labels``).
+
+    Returns:
+        A float32 scalar tensor: 0 when the (class) means agree.
+    """
+    real = ops.cast(real_features, "float32")
+    fake = ops.cast(fake_features, "float32")
+    scale = ops.mean(ops.var(real, axis=0)) + 1e-6
+    if labels is None or num_classes < 2:
+        gap = ops.mean(real, axis=0) - ops.mean(fake, axis=0)
+        return ops.mean(ops.square(gap)) / scale
+    onehot = ops.one_hot(ops.cast(labels, "int32"), num_classes)  # [batch, classes]
+    counts = ops.sum(onehot, axis=0)[:, None]  # [classes, 1]
+    present = ops.cast(counts > 0, "float32")
+    gap = ops.matmul(ops.transpose(onehot), real - fake) / ops.maximum(counts, 1.0)
+    per_class = ops.mean(ops.square(gap), axis=1, keepdims=True)  # [classes, 1]
+    return ops.sum(present * per_class) / ops.maximum(ops.sum(present), 1.0) / scale
 
 
 # --- reconstruction losses (an enhancer's generator) --------------------------------------

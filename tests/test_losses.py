@@ -195,3 +195,28 @@ def test_compiled_training_step_matches_eager(rng):
     np.testing.assert_allclose(eager_values, compiled_values, rtol=1e-5)
     np.testing.assert_allclose(eager_kernel, compiled_kernel, rtol=1e-5, atol=1e-6)
     assert eager_values[0] != eager_values[2]  # the steps did change the critic
+
+
+def test_feature_matching_is_the_scaled_gap_of_the_class_means(rng):
+    real = rng.normal(size=(6, 4)).astype(np.float32)
+    labels = np.array([0, 0, 1, 1, 2, 2], dtype=np.int32)
+    scale = real.var(axis=0).mean()
+    assert _value(losses.feature_matching_loss(real, real, labels, 3)) == pytest.approx(0.0)
+    # Every example of class 1 moved by +1 in every feature: the class-1 gap is 1 per
+    # feature, classes 0 and 2 have none, so the mean over the present classes is 1/3.
+    fake = real.copy()
+    fake[labels == 1] += 1.0
+    per_class = _value(losses.feature_matching_loss(real, fake, labels, 3))
+    assert per_class == pytest.approx((1 / 3) / scale, rel=1e-4)
+    # Unconditional: only the batch means count (a gap of 1/3 per feature).
+    assert _value(losses.feature_matching_loss(real, fake)) == pytest.approx(
+        (1 / 3) ** 2 / scale, rel=1e-4
+    )
+    # Two classes swapping features: the batch means agree, the class means do not.
+    swapped = real[[2, 3, 0, 1, 4, 5]]
+    assert _value(losses.feature_matching_loss(real, swapped)) == pytest.approx(0.0, abs=1e-6)
+    assert _value(losses.feature_matching_loss(real, swapped, labels, 3)) > 0.1
+    # A class absent from the batch does not dilute the mean over the classes present.
+    assert _value(losses.feature_matching_loss(real, fake, labels, 10)) == pytest.approx(
+        per_class, rel=1e-4
+    )

@@ -6,18 +6,20 @@ with ``quick=True`` through papermill (the quick mode CI can afford), users run 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
-import time
 from pathlib import Path
-from queue import Empty
 
 import nbformat
-import papermill
 import pytest
-from jupyter_client.channels import AsyncZMQSocketChannel
 
 from conftest import REPO
+
+# The one notebook runner, shared with benchmarks/notebook_times.py.
+_spec = importlib.util.spec_from_file_location("_notebooks", REPO / "benchmarks" / "_notebooks.py")
+_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_notebooks)
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 REQUIRED_SECTIONS = ("Setup", "Summary", "Exercises", "Next")
@@ -73,47 +75,8 @@ def test_notebook_follows_the_skeleton(path: Path):
     assert "audiogan_kit" in code, f"{path.name}: a notebook teaches with the kit's package"
 
 
-_ORIGINAL_GET_MSG = AsyncZMQSocketChannel.get_msg
-
-
-async def _get_msg_in_slices(self, timeout: float | None = None):
-    """``get_msg`` that polls in 1 s slices until ``timeout``.
-
-    pyzmq's asyncio poll can miss the socket's readiness when a cell's widgets send comm
-    messages, and then only sees the waiting ``execute_reply`` when the whole timeout has run
-    out (jupyter/nbclient#312): a quick cell took the full 600 s. Each slice ends with a fresh
-    look at the socket, so the reply is read within a second.
-    """
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        try:
-            return await _ORIGINAL_GET_MSG(self, timeout=1.0 if left is None else min(1.0, left))
-        except Empty:
-            if left is not None and left <= 1.0:
-                raise
-
-
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
-def test_notebook_runs_in_quick_mode(path: Path, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", _get_msg_in_slices)
-    output = tmp_path / path.name
-    papermill.execute_notebook(
-        str(path),
-        str(output),
-        parameters={"quick": True},
-        cwd=str(path.parent),
-        kernel_name="python3",
-        progress_bar=False,
-        execution_timeout=600,
-    )
-    executed = nbformat.read(output, as_version=4)
-    errors = [
-        out
-        for cell in executed.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
-    ]
+def test_notebook_runs_in_quick_mode(path: Path, tmp_path: Path):
+    _executed, errors = _notebooks.execute(path, tmp_path / path.name, {"quick": True})
     assert not errors, errors

@@ -491,6 +491,37 @@ def test_the_aux_classifier_term_trains_the_class_head_of_both_players(rng):
 
 
 @pytest.mark.backend
+def test_feature_matching_pulls_the_generator_towards_the_real_features(rng):
+    config = tiny_train_config("specgan1d", loss="nonsaturating", n_critic=1)
+    config = dataclasses.replace(config, feature_matching=5.0, ema_decay=None)
+    gan = training.build_gan(config)
+    real = rng.uniform(-1, 1, (1, 4, *config.model.sample_shape)).astype(np.float32)
+    labels = rng.integers(0, 10, (1, 4)).astype(np.int32)
+    # The same start without the term: its generator update differs only by the term.
+    plain = training.build_gan(dataclasses.replace(config, feature_matching=0.0))
+    for a, b in zip(
+        plain.generator.weights + plain.discriminator.weights,
+        gan.generator.weights + gan.discriminator.weights,
+        strict=True,
+    ):
+        a.assign(b.value)
+    logs = {k: float(ops.convert_to_numpy(v)) for k, v in gan.train_step((real, labels)).items()}
+    plain_logs = plain.train_step((real, labels))
+    assert "feature_matching" not in plain_logs
+    assert logs["feature_matching"] > 0.0
+    # Same weights, data and noise: only the term can make the two generators differ.
+    moved = [
+        float(np.abs(ops.convert_to_numpy(a.value) - ops.convert_to_numpy(b.value)).max())
+        for a, b in zip(
+            gan.generator.trainable_weights, plain.generator.trainable_weights, strict=True
+        )
+    ]
+    assert max(moved) > 1e-6
+    with pytest.raises(ValueError, match="feature_matching"):
+        dataclasses.replace(config, feature_matching=-1.0)
+
+
+@pytest.mark.backend
 def test_ema_warm_up_follows_the_raw_weights_at_first(rng):
     config = tiny_train_config("dense", n_critic=1, ema_decay=0.99, ema_warmup=10)
     gan = training.build_gan(config)

@@ -73,6 +73,10 @@ class TrainConfig(OptimizerConfig):
             40 dB) and pads at the end or both ends (:func:`audiogan_kit.data.place_sound`).
             A preset that trains on centred words gives ``"end"``: FSDD's recordings start
             with the word.
+        feature_matching: weight of the feature-matching term in the generator's loss
+            (:func:`audiogan_kit.losses.feature_matching_loss`: the discriminator's mean
+            features on real and generated clips, per digit when conditional, pulled
+            together); 0 = off.
         sample_temperature: the standard deviation of the noise the generator is given when
             it is sampled (evaluation sets, ``load_run(...).generate``, the benchmarks;
             training always draws standard normal noise): below 1 trades variety within a
@@ -98,6 +102,7 @@ class TrainConfig(OptimizerConfig):
     ema_warmup: int = 0
     output_pad_mode: str | None = None
     sample_temperature: float = 1.0
+    feature_matching: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -130,6 +135,10 @@ class TrainConfig(OptimizerConfig):
         if self.output_pad_mode not in (None, "end", "center"):
             raise ValueError(
                 f"output_pad_mode must be None, 'end' or 'center', got {self.output_pad_mode!r}."
+            )
+        if self.feature_matching < 0:
+            raise ValueError(
+                f"feature_matching must be >= 0 (0 = off), got {self.feature_matching}."
             )
         if not 0 < self.sample_temperature <= 10:
             raise ValueError(

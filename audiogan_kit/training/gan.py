@@ -70,9 +70,14 @@ class GAN(TwoPlayerModel):
         ema_warmup: with ``w > 0`` the EMA decay at generator step ``t`` is
             ``min(ema_decay, (1 + t) / (w + t))``: the average follows the raw weights
             closely at the start, when they change fast.
+        feature_matching: weight of :func:`audiogan_kit.losses.feature_matching_loss` in
+            the generator's loss: the gap between the discriminator's mean features (per
+            digit when conditional) on the step's real batch and on the generated one; 0 =
+            off.
 
     With ``aux_weight > 0`` the step also returns ``aux_real`` (the discriminator's
-    cross-entropy on real clips) and ``aux_fake`` (on the generator's, in its update).
+    cross-entropy on real clips) and ``aux_fake`` (on the generator's, in its update); with
+    ``feature_matching > 0``, ``feature_matching`` (the unweighted term).
     """
 
     def __init__(
@@ -89,6 +94,7 @@ class GAN(TwoPlayerModel):
         aux_weight: float = 0.0,
         augment_shift: int = 0,
         ema_warmup: int = 0,
+        feature_matching: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(generator, discriminator, seed=seed, **kwargs)
@@ -103,6 +109,13 @@ class GAN(TwoPlayerModel):
         self.aux_weight = float(aux_weight)
         self.augment_shift = int(augment_shift)
         self.ema_warmup = int(ema_warmup)
+        self.feature_matching = float(feature_matching)
+        self.discriminator_features = None
+        if self.feature_matching > 0:
+            # The same layers as the discriminator, read at its penultimate layer.
+            self.discriminator_features = keras.Model(
+                discriminator.inputs, discriminator.get_layer("flatten").output
+            )
         if self.aux_weight > 0 and not model_config.aux_classifier:
             raise ValueError("aux_weight > 0 needs a discriminator with aux_classifier=True.")
         self.ema_generator = None
@@ -190,18 +203,33 @@ class GAN(TwoPlayerModel):
 
         return self.optimize(self.d_optimizer, loss_fn, self.discriminator.trainable_variables)
 
-    def _generator_update(self, labels):
+    def _features(self, x, labels):
+        inputs = [x, labels] if self.model_config.conditional else x
+        return ops.cast(self.discriminator_features(inputs, training=True), "float32")
+
+    def _generator_update(self, labels, real):
         batch = ops.shape(labels)[0]
         noise = self._noise(batch)
+        if self.feature_matching > 0:
+            real_features = ops.stop_gradient(self._features(self._augment(real), labels))
 
         def loss_fn():
             made = self._augment(self._generate(noise, labels))
             logits, classes = self._critic_outputs(made, labels)
             loss = self.g_loss_fn(logits)
-            if self.aux_weight <= 0:
-                return loss, {}
-            aux = {"aux_fake": self._class_loss(classes, labels)}
-            return loss + aux["aux_fake"], aux
+            aux = {}
+            if self.feature_matching > 0:
+                aux["feature_matching"] = losses.feature_matching_loss(
+                    real_features,
+                    self._features(made, labels),
+                    labels if self.model_config.conditional else None,
+                    self.model_config.num_classes,
+                )
+                loss = loss + self.feature_matching * aux["feature_matching"]
+            if self.aux_weight > 0:
+                aux["aux_fake"] = self._class_loss(classes, labels)
+                loss = loss + aux["aux_fake"]
+            return loss, aux
 
         return self.optimize(self.g_optimizer, loss_fn, self.generator.trainable_variables)
 
@@ -222,7 +250,8 @@ class GAN(TwoPlayerModel):
         labels = ops.convert_to_tensor(labels, dtype="int32")
         for k in range(self.n_critic):
             d_loss, d_aux, d_norm = self._discriminator_update(real[k], labels[k])
-        g_loss, g_aux, g_norm = self._generator_update(labels[self.n_critic - 1])
+        last = self.n_critic - 1
+        g_loss, g_aux, g_norm = self._generator_update(labels[last], real[last])
         self._update_ema()
         return {
             "d_loss": d_loss,
@@ -290,6 +319,7 @@ def build_gan(config: TrainConfig, devices: int | None = None) -> GAN:
             aux_weight=config.aux_weight,
             augment_shift=config.augment_shift,
             ema_warmup=config.ema_warmup,
+            feature_matching=config.feature_matching,
         )
         compile_with_adam(gan, config)
     gan.parallel = parallel
