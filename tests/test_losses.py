@@ -195,3 +195,12 @@ def test_compiled_training_step_matches_eager(rng):
     np.testing.assert_allclose(eager_values, compiled_values, rtol=1e-5)
     np.testing.assert_allclose(eager_kernel, compiled_kernel, rtol=1e-5, atol=1e-6)
     assert eager_values[0] != eager_values[2]  # the steps did change the critic
+
+
+def test_critic_steps_follow_each_losss_paper():
+    from audiogan_kit import training
+
+    assert losses.CRITIC_STEPS == {"wgan-gp": 5}  # Gulrajani et al. 2017, Algorithm 1
+    assert set(losses.CRITIC_STEPS) <= set(losses.LOSSES)
+    paper = training.TRAIN_PRESETS["paper"]  # WaveGAN's WGAN-GP setting
+    assert paper.n_critic == losses.CRITIC_STEPS[paper.loss]
