@@ -336,13 +336,13 @@ def test_sample_set_browser_follows_its_slider_and_judges_each_set_once(
     assert len(set(expected.values())) > 1  # the sets score differently
 
     suptitles = []
-    original = widgets.sample_sets.plots.spectrogram_figure
+    original = widgets.sample_sets.plots.spectrogram_strip_figure
 
     def spy(*args, **kwargs):
-        suptitles.append(kwargs["suptitle"])
+        suptitles.append(kwargs["title"])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(widgets.sample_sets.plots, "spectrogram_figure", spy)
+    monkeypatch.setattr(widgets.sample_sets.plots, "spectrogram_strip_figure", spy)
     judge = LoudnessJudge()
     browser = widgets.SampleSetBrowser(tmp_path, judge=judge, progress=False)
     assert browser.steps == [2, 4, 6] and browser.slider.value == 6 == browser.shown_step
@@ -403,3 +403,21 @@ def test_sample_set_browser_without_a_judge_plots_the_losses_and_refuses_empty_r
     assert [p.label.value.split(" (")[0] for p in browser.players_box.children[0].players] == [
         "digit 4", "digit 3"
     ]
+
+
+def test_spectrogram_strip_figure_puts_the_clips_end_to_end(clips):
+    from audiogan_kit import plots
+
+    fig = plots.spectrogram_strip_figure(
+        clips, ["a", "b", "c"], CONFIG, title="T", limits=(-40.0, 40.0), pyplot=False
+    )
+    ax, colorbar = fig.axes
+    frames = [widgets.spectrogram_db(clip, CONFIG, top_db=None).shape[0] for clip in clips]
+    frame_s = CONFIG.hop_length / CONFIG.sample_rate
+    assert [image.get_clim() for image in ax.get_images()] == [(-40.0, 40.0)] * 3
+    starts = [image.get_extent()[0] for image in ax.get_images()]
+    assert starts == pytest.approx(-0.5 * frame_s + frame_s * np.cumsum([0, *frames[:-1]]))
+    assert ax.get_xlim()[1] == pytest.approx((sum(frames) - 0.5) * frame_s)
+    assert [text.get_text() for text in ax.texts] == ["a", "b", "c"]
+    assert ax.get_ylabel() == "Frequency (Hz)" and "Time (s)" in ax.get_xlabel()
+    assert colorbar.get_ylabel() == "Magnitude (dB)" and fig._suptitle.get_text() == "T"

@@ -223,8 +223,8 @@ def speech_scores(
             ``False`` returns the per-clip scores (float64 arrays [clips], NaN where
             undefined).
         on_error: ``"nan"`` or ``"raise"`` (see above).
-        progress: a progress bar over the clips (:func:`audiogan_kit.progress.progress_bar`;
-            PESQ and STOI take about 20-50 ms a clip on a CPU, so 300 clips take seconds).
+        progress: a progress bar over the clips (:func:`audiogan_kit.progress.progress_bar`);
+            PESQ and STOI are the slow scores.
 
     Returns:
         {metric name: mean (or per-clip array)}, in the order of ``metrics``.

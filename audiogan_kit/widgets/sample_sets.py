@@ -4,7 +4,8 @@ Every ``sample_every`` steps a run saves its evaluation samples (the same fixed 
 labels each time) as ``samples/step-<step>.npz``
 (:func:`~audiogan_kit.training.sample_set_paths`). :class:`SampleSetBrowser` puts a slider
 over those steps; at each it shows the set's spectrograms on one fixed dB scale (the same for
-every step, so louder or cleaner is visible as such), a player per clip, and a plot of the
+every step, so louder or cleaner is visible as such) end to end in one picture, a player per
+clip, and a plot of the
 judge's accuracy on each saved set against step with the current step marked.
 """
 
@@ -41,16 +42,17 @@ class SampleSetBrowser(ipywidgets.VBox):
             ``config.json`` gives the sample rate and the STFT settings of the pictures).
         judge: a :class:`~audiogan_kit.metrics.Judge` or anything with
             ``accuracy(audio float32 [n, samples], labels int [n]) -> float in [0, 1]``.
-        columns: spectrograms and players per row.
+        columns: players per row.
         progress: show a progress bar (:func:`audiogan_kit.progress.progress_bar`) while the
             judge scores the sets.
 
     Attributes (for code and tests): ``slider`` (``SelectionSlider``, value: the step),
     ``steps`` (the saved steps, increasing), ``accuracy`` (``{step: accuracy in [0, 1]}``,
-    empty without a judge), ``title`` (HTML), ``image`` (PNG of the set's spectrograms, the
-    figure titled with the step), ``players_box`` (holds the ``player_grid``; its
-    ``.players[i].audio.value`` are the wav bytes of clip ``i``), ``plot`` (PNG of accuracy
-    or losses against step), ``shown_step`` (the step drawn last), ``message`` (HTML).
+    empty without a judge), ``title`` (HTML), ``image`` (PNG of the set's spectrograms end to
+    end, :func:`~audiogan_kit.plots.spectrogram_strip_figure`, titled with the step),
+    ``players_box`` (holds the ``player_grid``; its ``.players[i].audio.value`` are the wav
+    bytes of clip ``i``), ``plot`` (PNG of accuracy or losses against step), ``shown_step``
+    (the step drawn last), ``message`` (HTML).
 
     Raises:
         ValueError: ``run_dir`` is not a run folder, or has no saved sample sets yet.
@@ -123,10 +125,9 @@ class SampleSetBrowser(ipywidgets.VBox):
         conditional = self.config.model.conditional
         names = [f"digit {d}" if conditional else f"#{i}" for i, d in enumerate(labels)]
         audio_config = self.config.audio
-        suptitle = f"Samples at step {step} of {self.config.num_steps} (one dB scale, every step)"
-        figure = plots.spectrogram_figure(
-            audio, names, audio_config, suptitle=suptitle,
-            columns=self.columns, pyplot=False, limits=plots.fixed_db_limits(audio_config),
+        figure = plots.spectrogram_strip_figure(
+            audio, names, audio_config, pyplot=False, limits=plots.fixed_db_limits(audio_config),
+            title=f"Samples at step {step} of {self.config.num_steps} (one dB scale, every step)",
         )
         self.image.value = plots.figure_to_png(figure)
         self.players_box.children = [
