@@ -347,7 +347,7 @@ def test_sample_set_browser_follows_its_slider_and_judges_each_set_once(
     browser = widgets.SampleSetBrowser(tmp_path, judge=judge, progress=False)
     assert browser.steps == [2, 4, 6] and browser.slider.value == 6 == browser.shown_step
     assert browser.accuracy == pytest.approx(expected) and judge.calls == 3
-    assert suptitles[-1].startswith("Samples at step 6 of 6")
+    assert suptitles[-1].startswith("Samples at step 6 (")
 
     def shown():
         grid = browser.players_box.children[0]
@@ -356,7 +356,7 @@ def test_sample_set_browser_follows_its_slider_and_judges_each_set_once(
     last = shown()
     browser.slider.value = 2  # what a drag in JupyterLab does
     first = shown()
-    assert browser.shown_step == 2 and suptitles[-1].startswith("Samples at step 2 of 6")
+    assert browser.shown_step == 2 and suptitles[-1].startswith("Samples at step 2 (")
     assert "<b>step 2</b>" in browser.title.value
     assert [p.label.value.split(" (")[0] for p in browser.players_box.children[0].players] == [
         "digit 0", "digit 1", "digit 2"

@@ -127,7 +127,7 @@ class SampleSetBrowser(ipywidgets.VBox):
         audio_config = self.config.audio
         figure = plots.spectrogram_strip_figure(
             audio, names, audio_config, pyplot=False, limits=plots.fixed_db_limits(audio_config),
-            title=f"Samples at step {step} of {self.config.num_steps} (one dB scale, every step)",
+            title=f"Samples at step {step} (one dB scale for every step)",
         )
         self.image.value = plots.figure_to_png(figure)
         self.players_box.children = [
