@@ -158,7 +158,6 @@ def spectrogram_figure(
     suptitle: str = "Spectrograms (one dB scale)",
     columns: int | None = None,
     pyplot: bool = True,
-    limits: tuple[float, float] | None = None,
 ):
     """Two or more clips' spectrograms side by side with one shared dB colour scale.
 
@@ -170,8 +169,6 @@ def spectrogram_figure(
         suptitle: the figure's title.
         columns: panels per row (default: all in one row); more clips wrap onto new rows.
         pyplot: as for :func:`new_figure` (``False``: a figure only for :func:`figure_to_png`).
-        limits: ``(vmin, vmax)`` in dB; default :func:`shared_db_limits` of these clips (pass
-            :func:`fixed_db_limits` to compare figures of different clips on one scale).
 
     Returns:
         A pyplot ``Figure`` (one axes per clip, 3.2 x 3.2 inches each, plus one colour bar in
@@ -183,7 +180,7 @@ def spectrogram_figure(
         raise ValueError(f"columns must be a positive number, got {columns}.")
     columns = len(clips) if columns is None else min(columns, len(clips))
     rows = -(-len(clips) // columns)
-    vmin, vmax = shared_db_limits(clips, config) if limits is None else limits
+    vmin, vmax = shared_db_limits(clips, config)
     fig = new_figure(pyplot, figsize=(3.2 * columns + 1.0, 3.2 * rows), layout="constrained")
     grid = fig.subplots(rows, columns, squeeze=False)
     axes = list(grid.flat)
