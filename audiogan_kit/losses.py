@@ -36,6 +36,7 @@ from .backend import input_gradient
 from .config import DEFAULT_CONFIG, AudioConfig
 
 __all__ = [
+    "CRITIC_STEPS",
     "LOSSES",
     "PENALTIES",
     "LossPair",
@@ -249,6 +250,12 @@ LOSSES: dict[str, LossPair] = {
     "wgan-gp": LossPair(wasserstein_discriminator_loss, wasserstein_generator_loss),
 }
 """Loss name -> (discriminator loss, generator loss); a trainer adds ``PENALTIES[name]``."""
+
+CRITIC_STEPS: dict[str, int] = {"wgan-gp": 5}
+"""Loss name -> discriminator (critic) updates per generator update that the loss's paper
+uses: 5 for WGAN-GP (Gulrajani et al. 2017, Algorithm 1, ``n_critic = 5``, with Adam at
+1e-4, ``beta_1 = 0``, ``beta_2 = 0.9``); a loss not listed uses 1 (``CRITIC_STEPS.get(name, 1)``).
+"""
 
 PENALTIES: dict[str, tuple[Callable[..., Any], float]] = {
     "wgan-gp": (gradient_penalty, 10.0),

@@ -220,3 +220,12 @@ def test_feature_matching_is_the_scaled_gap_of_the_class_means(rng):
     assert _value(losses.feature_matching_loss(real, fake, labels, 10)) == pytest.approx(
         per_class, rel=1e-4
     )
+
+
+def test_critic_steps_follow_each_losss_paper():
+    from audiogan_kit import training
+
+    assert losses.CRITIC_STEPS == {"wgan-gp": 5}  # Gulrajani et al. 2017, Algorithm 1
+    assert set(losses.CRITIC_STEPS) <= set(losses.LOSSES)
+    paper = training.TRAIN_PRESETS["paper"]  # WaveGAN's WGAN-GP setting
+    assert paper.n_critic == losses.CRITIC_STEPS[paper.loss]

@@ -199,9 +199,13 @@ def test_tiny_judge_retrains_when_data_or_config_change(small_fsdd, tmp_path, mo
     assert metrics.Judge.load(first.path).info["official_test_clips"] == 100
 
 
-def test_held_out_speaker_check_trains_a_second_network(small_fsdd):
-    config = dataclasses.replace(TINY_JUDGE, held_out_speaker="theo")
-    judge = metrics.train_judge(small_fsdd, config, progress=False)
+def test_held_out_speaker_check_trains_a_second_network(small_fsdd, capsys):
+    config = dataclasses.replace(TINY_JUDGE, held_out_speaker="theo", epochs=2)
+    judge = metrics.train_judge(small_fsdd, config, progress=True)
+    # off a terminal the bars are plain lines; each ends at its network's epoch count
+    err = capsys.readouterr().err
+    assert "training the judge: 2/2 epoch (100%)" in err
+    assert "training the judge without theo: 2/2 epoch (100%)" in err
     assert judge.info["held_out_speaker"] == "theo"
     assert judge.info["held_out_speaker_clips"] == 100
     assert 0.0 <= judge.info["held_out_speaker_accuracy"] <= 1.0

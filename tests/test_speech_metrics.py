@@ -121,6 +121,17 @@ def test_speech_scores_means_match_the_single_functions(clips):
     assert list(only) == ["si_sdr"]
 
 
+def test_speech_scores_progress_bar_counts_every_clip(clips, capsys):
+    noisy = clips[:3] + 0.05 * np.random.default_rng(5).standard_normal(clips[:3].shape)
+    quiet = metrics.speech_scores(clips[:3], noisy, metrics=("si_sdr", "segmental_snr"))
+    shown = metrics.speech_scores(
+        clips[:3], noisy, metrics=("si_sdr", "segmental_snr"), progress=True
+    )
+    assert shown == pytest.approx(quiet)
+    # off a terminal the bar is a plain line (audiogan_kit.progress.LineProgress)
+    assert "speech scores (si_sdr, segmental_snr): 3/3 clip (100%)" in capsys.readouterr().err
+
+
 def test_pesq_16k_and_clear_errors(clips):
     import librosa
 

@@ -293,3 +293,131 @@ def test_figures_drawn_for_a_png_only_never_enter_pyplot(clips):
     shown = widgets.loss_figure(rows)
     assert plt.get_fignums() == [shown.number]
     plt.close(shown)
+
+
+# ---------------------------------------------------------------------------------------------
+# Listen as it learns: the sample-set browser
+# ---------------------------------------------------------------------------------------------
+
+
+class LoudnessJudge:
+    """A stand-in judge: a clip is "heard as its digit" when its peak is over 0.5 x the digit's
+    share (a number the test computes by hand); counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def accuracy(self, audio, labels) -> float:
+        self.calls += 1
+        peaks = np.abs(np.asarray(audio)).max(axis=1)
+        return float(np.mean(peaks > 0.05 * (np.asarray(labels) + 1)))
+
+
+def test_sample_set_browser_follows_its_slider_and_judges_each_set_once(
+    tmp_path, rng, monkeypatch
+):
+    from audiogan_kit import training
+    from conftest import tiny_train_config
+
+    config = tiny_train_config("dense", num_steps=6, sample_every=2, num_eval_samples=3)
+    folder = training.RunFolder(tmp_path, config)
+    labels = np.array([0, 1, 2])
+    for step in (2, 4, 6):  # louder with every step: peaks of about 0.03, 0.06, 0.09 x step
+        audio = np.clip(rng.standard_normal((3, 4096)) * 0.01 * step, -1, 1).astype(np.float32)
+        folder.save_samples(step, audio, audio, labels)
+    saved = training.sample_set_paths(tmp_path)
+    assert list(saved) == [2, 4, 6]
+    expected = {}
+    for step, path in saved.items():
+        audio, labels = training.load_sample_set(path)
+        assert audio.shape == (3, 4096) and list(labels) == [0, 1, 2]
+        peaks = np.abs(audio).max(axis=1)
+        expected[step] = float(np.mean(peaks > 0.05 * (labels + 1)))
+    assert len(set(expected.values())) > 1  # the sets score differently
+
+    suptitles = []
+    original = widgets.sample_sets.plots.spectrogram_strip_figure
+
+    def spy(*args, **kwargs):
+        suptitles.append(kwargs["title"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(widgets.sample_sets.plots, "spectrogram_strip_figure", spy)
+    judge = LoudnessJudge()
+    browser = widgets.SampleSetBrowser(tmp_path, judge=judge, progress=False)
+    assert browser.steps == [2, 4, 6] and browser.slider.value == 6 == browser.shown_step
+    assert browser.accuracy == pytest.approx(expected) and judge.calls == 3
+    assert suptitles[-1].startswith("Samples at step 6 (")
+
+    def shown():
+        grid = browser.players_box.children[0]
+        return [p.audio.value for p in grid.players], browser.image.value, browser.plot.value
+
+    last = shown()
+    browser.slider.value = 2  # what a drag in JupyterLab does
+    first = shown()
+    assert browser.shown_step == 2 and suptitles[-1].startswith("Samples at step 2 (")
+    assert "<b>step 2</b>" in browser.title.value
+    assert [p.label.value.split(" (")[0] for p in browser.players_box.children[0].players] == [
+        "digit 0", "digit 1", "digit 2"
+    ]
+    audio_2, _ = training.load_sample_set(saved[2])
+    np.testing.assert_allclose(decode_wav(first[0][1])[0], audio_2[1], atol=PCM_TOLERANCE)
+    assert first[0] != last[0]  # other sounds
+    assert first[1] != last[1] and first[2] != last[2]  # other picture, the marker moved
+    browser.slider.value = 6
+    assert shown() == last  # the same step draws the same things
+    browser.refresh()  # no new sets: nothing judged again
+    assert judge.calls == 3 and browser.steps == [2, 4, 6]
+
+    saved[4].unlink()  # a sample set removed meanwhile: the error is shown, not lost
+    browser._sets.clear()
+    browser.slider.value = 4
+    assert "could not show step 4" in browser.message.value and browser.shown_step == 6
+
+
+def test_sample_set_browser_without_a_judge_plots_the_losses_and_refuses_empty_runs(
+    tmp_path, rng
+):
+    from audiogan_kit import training
+    from conftest import tiny_train_config
+
+    with pytest.raises(ValueError, match="not a training run"):
+        widgets.SampleSetBrowser(tmp_path)
+    config = tiny_train_config("dense", num_steps=2)
+    training.RunFolder(tmp_path, config)
+    with pytest.raises(ValueError, match="no saved sample sets"):
+        widgets.SampleSetBrowser(tmp_path)
+    folder = training.RunFolder(tmp_path, config)
+    audio = np.stack([tone(400.0, 0.512, 8000, 0.5), tone(800.0, 0.512, 8000, 0.1)])
+    folder.save_samples(1, audio, audio, np.array([3, 4]))
+    folder.append_history({"step": 1, "d_loss": 1.2, "g_loss": 0.7, "steps_per_s": 1.0})
+    browser = widgets.SampleSetBrowser(tmp_path)
+    assert browser.steps == [1] and browser.accuracy == {}
+    assert bytes(browser.plot.value).startswith(PNG_MAGIC)
+    assert bytes(browser.image.value).startswith(PNG_MAGIC)
+    folder.save_samples(3, audio[::-1], audio[::-1], np.array([4, 3]))
+    browser.refresh()  # a run still training saved another set
+    assert browser.steps == [1, 3] and browser.slider.value == 1
+    browser.slider.value = 3
+    assert [p.label.value.split(" (")[0] for p in browser.players_box.children[0].players] == [
+        "digit 4", "digit 3"
+    ]
+
+
+def test_spectrogram_strip_figure_puts_the_clips_end_to_end(clips):
+    from audiogan_kit import plots
+
+    fig = plots.spectrogram_strip_figure(
+        clips, ["a", "b", "c"], CONFIG, title="T", limits=(-40.0, 40.0), pyplot=False
+    )
+    ax, colorbar = fig.axes
+    frames = [widgets.spectrogram_db(clip, CONFIG, top_db=None).shape[0] for clip in clips]
+    frame_s = CONFIG.hop_length / CONFIG.sample_rate
+    assert [image.get_clim() for image in ax.get_images()] == [(-40.0, 40.0)] * 3
+    starts = [image.get_extent()[0] for image in ax.get_images()]
+    assert starts == pytest.approx(-0.5 * frame_s + frame_s * np.cumsum([0, *frames[:-1]]))
+    assert ax.get_xlim()[1] == pytest.approx((sum(frames) - 0.5) * frame_s)
+    assert [text.get_text() for text in ax.texts] == ["a", "b", "c"]
+    assert ax.get_ylabel() == "Frequency (Hz)" and "Time (s)" in ax.get_xlabel()
+    assert colorbar.get_ylabel() == "Magnitude (dB)" and fig._suptitle.get_text() == "T"

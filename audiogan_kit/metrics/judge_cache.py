@@ -70,7 +70,7 @@ def load_or_train_judge(
         audio_config: how FSDD is read when a path is given (ignored for a dataset, whose own
             config is used).
         retrain: train even if a matching judge is saved.
-        progress: print one line per training epoch.
+        progress: progress bars while FSDD loads and while the judge trains (one per network).
         log: where the one-line messages (reused / training because ...) go.
     """
     from ..data import load_fsdd

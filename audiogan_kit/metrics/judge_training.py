@@ -143,8 +143,9 @@ def fit_judge(
         train: an ``AudioDataset`` (its ``audio`` float [clips, num_samples], ``labels`` int
             [clips] in ``0..num_classes - 1``, and ``config``), at least ``batch_size`` clips.
         config: the recipe.
-        progress: print one line per epoch.
-        label: how those lines name the network.
+        progress: a progress bar over the epochs (:func:`audiogan_kit.progress.progress_bar`)
+            with the latest training accuracy.
+        label: how the bar names the network.
 
     Returns:
         (the judge on raw audio, training time in seconds).
@@ -198,20 +199,26 @@ def fit_judge(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    for epoch in range(config.epochs):
-        order = rng.permutation(audio.shape[0])[: steps_per_epoch * config.batch_size]
-        batch = augment(features[order], order)
-        history = feature_model.fit(
-            batch, labels[order], batch_size=config.batch_size, epochs=1, shuffle=False,
-            verbose=0,
-        )
-        if progress:
-            accuracy = history.history["accuracy"][-1]
-            print(
-                f"  {label}: epoch {epoch + 1}/{config.epochs}, training accuracy "
-                f"{accuracy:.3f} (augmented), {time.perf_counter() - start:.0f} s",
-                flush=True,
+    bar = None
+    if progress:
+        from ..progress import progress_bar
+
+        bar = progress_bar(config.epochs, f"training the {label}", unit="epoch")
+    try:
+        for _ in range(config.epochs):
+            order = rng.permutation(audio.shape[0])[: steps_per_epoch * config.batch_size]
+            batch = augment(features[order], order)
+            history = feature_model.fit(
+                batch, labels[order], batch_size=config.batch_size, epochs=1, shuffle=False,
+                verbose=0,
             )
+            if bar is not None:
+                # on augmented clips: below the test accuracy early on
+                bar.set_postfix(train_accuracy=f"{history.history['accuracy'][-1]:.3f}")
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return judge_model, time.perf_counter() - start
 
 
@@ -232,7 +239,7 @@ def train_judge(
     Args:
         dataset: an ``AudioDataset`` with takes and speakers (``data.load_fsdd()``).
         config: the recipe; default :class:`JudgeConfig`.
-        progress: print one line per epoch.
+        progress: a progress bar over each network's epochs.
 
     Returns:
         The :class:`Judge`; ``info`` holds ``official_test_accuracy``,
@@ -254,7 +261,7 @@ def train_judge(
     if config.held_out_speaker is not None:
         others, speaker = dataset.speaker_split(config.held_out_speaker)
         speaker_model, speaker_seconds = fit_judge(
-            others, config, progress, f"without {config.held_out_speaker}"
+            others, config, progress, f"judge without {config.held_out_speaker}"
         )
         speaker_judge = Judge(speaker_model, dataset.config, config)
         info["held_out_speaker_accuracy"] = speaker_judge.accuracy(speaker)

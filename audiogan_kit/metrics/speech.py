@@ -203,6 +203,7 @@ def speech_scores(
     metrics: tuple[str, ...] = SPEECH_METRICS,
     reduce: bool = True,
     on_error: str = "nan",
+    progress: bool = False,
 ) -> dict[str, Any]:
     """PESQ (narrow-band), STOI, SI-SDR and segmental SNR of a batch of clips.
 
@@ -222,6 +223,8 @@ def speech_scores(
             ``False`` returns the per-clip scores (float64 arrays [clips], NaN where
             undefined).
         on_error: ``"nan"`` or ``"raise"`` (see above).
+        progress: a progress bar over the clips (:func:`audiogan_kit.progress.progress_bar`);
+            PESQ and STOI are the slow scores.
 
     Returns:
         {metric name: mean (or per-clip array)}, in the order of ``metrics``.
@@ -247,10 +250,22 @@ def speech_scores(
                 raise
             return float("nan")
 
-    scores = {
-        name: np.array([score(name, c, p) for c, p in zip(clean, processed, strict=True)])
-        for name in metrics
-    }
+    bar = None
+    if progress:
+        from ..progress import progress_bar
+
+        bar = progress_bar(clean.shape[0], f"speech scores ({', '.join(metrics)})", unit="clip")
+    rows = []
+    try:
+        for c, p in zip(clean, processed, strict=True):
+            rows.append([score(name, c, p) for name in metrics])
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    table = np.array(rows, dtype=np.float64).reshape(clean.shape[0], len(metrics))
+    scores = {name: table[:, i] for i, name in enumerate(metrics)}
     failed = {name: int(np.isnan(values).sum()) for name, values in scores.items()}
     if any(failed.values()):
         warnings.warn(

@@ -28,6 +28,7 @@ from .audio import (
     plot_waveform,
     shared_db_limits,
     spectrogram_figure,
+    spectrogram_strip_figure,
 )
 from .inputs import clip_list, clip_titles, digit_labels, sample_rate_hz
 from .scores import (
@@ -61,4 +62,5 @@ __all__ = [
     "scores_by_snr_figure",
     "shared_db_limits",
     "spectrogram_figure",
+    "spectrogram_strip_figure",
 ]

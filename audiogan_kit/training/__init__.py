@@ -57,7 +57,7 @@ from .export import ExportedGenerator, export_generator, load_exported
 from .gan import GAN, build_gan
 from .pair_gan import EnhancementGAN, build_enhancement_gan
 from .precision import adam, compile_with_adam, set_precision
-from .run_folder import RunFolder, load_stats, read_history
+from .run_folder import RunFolder, load_sample_set, load_stats, read_history, sample_set_paths
 from .runs import (
     RunGenerator,
     load_enhancer_run,
@@ -108,6 +108,7 @@ __all__ = [
     "load_exported",
     "load_latest_checkpoint",
     "load_run",
+    "load_sample_set",
     "load_stats",
     "make_enhancer_trainer",
     "make_trainer",
@@ -116,6 +117,7 @@ __all__ = [
     "read_history",
     "resynthesize",
     "sample_noise",
+    "sample_set_paths",
     "save_checkpoint",
     "set_precision",
     "train",

@@ -30,7 +30,7 @@ import numpy as np
 from ..config import Config
 from ..io import atomic_write, atomic_write_text, exclusive_lock
 
-__all__ = ["RunFolder", "load_stats", "read_history"]
+__all__ = ["RunFolder", "load_sample_set", "load_stats", "read_history", "sample_set_paths"]
 
 
 def read_history(run_dir: str | Path) -> list[dict[str, float]]:
@@ -45,6 +45,23 @@ def read_history(run_dir: str | Path) -> list[dict[str, float]]:
         except json.JSONDecodeError:
             break  # a line cut by a kill: everything before it is good
     return rows
+
+
+def sample_set_paths(run_dir: str | Path) -> dict[int, Path]:
+    """The run's saved sample sets, ``{step: samples/step-<step>.npz}`` by increasing step."""
+    paths = {}
+    for path in (Path(run_dir) / "samples").glob("step-*.npz"):
+        try:
+            paths[int(path.stem.removeprefix("step-"))] = path
+        except ValueError:
+            continue  # not a name save_samples writes
+    return dict(sorted(paths.items()))
+
+
+def load_sample_set(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """One saved sample set: ``(audio float32 [n, samples] in [-1, 1], labels int [n])``."""
+    with np.load(path) as content:
+        return content["audio"].astype(np.float32), content["labels"]
 
 
 def load_stats(run_dir: str | Path) -> Any | None:

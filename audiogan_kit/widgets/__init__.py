@@ -5,7 +5,8 @@ Introduced in notebooks/01_data.ipynb. One module per notebook topic:
 - :mod:`~audiogan_kit.widgets.players`: a player per clip, player grids, spectrograms side by
   side with their players, the dataset browser (notebook 01);
 - :mod:`~audiogan_kit.widgets.training`: the training dashboard (a training callback) and the
-  run comparison (notebook 04);
+  run comparison; :mod:`~audiogan_kit.widgets.sample_sets`: a slider over a run's saved
+  sample sets, with the judge's accuracy by step (notebook 04);
 - :mod:`~audiogan_kit.widgets.evaluation`: real against generated clips, the judge's view;
   :mod:`~audiogan_kit.widgets.latents`: latent interpolation (notebook 05);
 - :mod:`~audiogan_kit.widgets.enhancement`: before / after / clean, the enhancement explorer
@@ -52,6 +53,7 @@ from .players import (
     dataset_browser,
     player_grid,
 )
+from .sample_sets import SampleSetBrowser
 from .training import RunComparison, RunDashboard, RunStillGoing, TrainingDashboard
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "RunComparison",
     "RunDashboard",
     "RunStillGoing",
+    "SampleSetBrowser",
     "TrainingDashboard",
     "audio_player",
     "clip_figure",
