@@ -440,7 +440,12 @@ def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_pat
     comparison = RunComparison(
         tiny_train_config("dense"), noise_bursts(rng), tmp_path, judge=judge, judge_clips=20
     )
+    # Choosing a loss sets the critic steps of its paper; the slider can still be moved.
+    comparison.controls["loss"].value = "wgan-gp"
+    assert comparison.controls["n_critic"].value == 5
     comparison.controls["loss"].value = "lsgan"
+    assert comparison.controls["n_critic"].value == 1
+    comparison.controls["n_critic"].value = 2
     comparison.controls["num_steps"].value = 12
     comparison.controls["n_critic"].value = 1
     comparison.start_button.click()

@@ -372,6 +372,9 @@ class RunComparison(ipywidgets.VBox):
                 description="steps", style=style,
             ),
         }
+        # Choosing a loss sets the discriminator steps its paper uses (wgan-gp: 5); the
+        # slider stays free to move afterwards.
+        self.controls["loss"].observe(self._on_loss, names="value")
         self.start_button = ipywidgets.Button(description="Start run", button_style="success")
         self.start_button.on_click(lambda _: self.start())
         self.table = ipywidgets.HTML(value=self._table_html())
@@ -386,6 +389,11 @@ class RunComparison(ipywidgets.VBox):
             self.judge_plot, self.samples_box, self.dashboard_box,
         ]
         super().__init__(children)
+
+    def _on_loss(self, change: dict[str, Any]) -> None:
+        from ..losses import CRITIC_STEPS
+
+        self.controls["n_critic"].value = CRITIC_STEPS.get(change["new"], 1)
 
     def config(self):
         """The TrainConfig the controls describe now."""
