@@ -241,9 +241,8 @@ def test_a_real_run_whose_discriminator_wins_is_named(fsdd_path, tmp_path):
     assert found[0].values["d_loss"] < 0.1
     # examine_run: two clips of every digit from the checkpoint, checked against real ones
     real = data.load_fsdd(fsdd_path, split="test", progress=False)
-    result = training.examine_run(
-        tmp_path / "run", real, per_class=2, digits=[4, 7], log=lambda _: None
-    )
+    run = training.RunGenerator.from_trainer(trainer)
+    result = training.examine_run(run, real, per_class=2, digits=[4, 7], log=lambda _: None)
     assert result.step == 40 and result.audio.shape == (4, config.audio.num_samples)
     assert list(result.labels) == [4, 4, 7, 7]
     assert result.real.shape == result.audio.shape and result.outputs.clips == 4

@@ -74,7 +74,7 @@ THRESHOLDS: dict[str, float] = {
     # clipped: at least this fraction of the samples at full scale
     "clipped_fraction": 0.01,
     # checkerboard: an upsampling tone at least this many dB above its neighbourhood
-    "tone_db": 10.0,
+    "tone_db": 15.0,
 }
 
 #: Losses whose discriminator loss falls to 0 when it separates real from fake (WGAN's
@@ -208,7 +208,7 @@ def _saturation(history, rows, loss, t) -> Finding | None:
             return Finding(
                 "saturation",
                 f"the minimax generator loss E[log(1 - D(G(z)))] is {g_adv:.4f} nats: "
-                f"D(G(z)) is about {d_fake:.3g}, so its gradient is about {d_fake:.1%} of "
+                f"D(G(z)) is about {d_fake:.2g}, so its gradient is about {d_fake:.2g} times "
                 "the non-saturating loss's. Use loss='nonsaturating'.",
                 {"g_loss": g_adv, "D_fake": d_fake},
             )

@@ -2,7 +2,8 @@
 
 Introduced in notebooks/07_troubleshooting.ipynb.
 
-:func:`examine_run` loads a run's newest good checkpoint (:func:`~audiogan_kit.training.load_run`),
+:func:`examine_run` loads a run's newest good checkpoint (:func:`~audiogan_kit.training.load_run`)
+or takes a trainer's generator as it is (:meth:`~audiogan_kit.training.RunGenerator.from_trainer`),
 asks it for a few clips of every digit, measures them against real clips
 (:func:`audiogan_kit.metrics.check_outputs`), reads the run's history into findings
 (:func:`~audiogan_kit.training.diagnose`) and, given a judge, scores how often the clips are
@@ -22,7 +23,7 @@ from ..metrics.artefacts import OutputChecks, check_outputs
 from ..metrics.reference import sample_per_class
 from .diagnostics import Finding, diagnose
 from .run_folder import read_history
-from .runs import load_run
+from .runs import RunGenerator, load_run
 
 __all__ = ["RunExamination", "examine_run"]
 
@@ -62,7 +63,7 @@ class RunExamination:
 
 
 def examine_run(
-    run_dir: str | Path,
+    run: str | Path | RunGenerator,
     real: Any,
     per_class: int = 4,
     judge: Any | None = None,
@@ -75,7 +76,9 @@ def examine_run(
     """Clips of every digit from a run's newest good checkpoint, checked and diagnosed.
 
     Args:
-        run_dir: a conditional run's folder (``training.train`` wrote it).
+        run: a conditional run's folder (``training.train`` wrote it; its newest good
+            checkpoint is loaded), or a :class:`~audiogan_kit.training.RunGenerator` (e.g.
+            ``RunGenerator.from_trainer(trainer)`` right after training).
         real: an :class:`~audiogan_kit.data.AudioDataset` of real clips read with the run's
             ``config.audio`` (e.g. the test split); ``per_class`` of each digit are drawn
             (:func:`~audiogan_kit.metrics.sample_per_class`, ``seed``) for the spread.
@@ -96,10 +99,11 @@ def examine_run(
     """
     if per_class < 2:
         raise ValueError(f"per_class must be at least 2 (the spread needs pairs), got {per_class}.")
-    run = load_run(run_dir, log)
+    if not isinstance(run, RunGenerator):
+        run = load_run(run, log)
     model = run.config.model
     if not model.conditional:
-        raise ValueError(f"{run_dir} is an unconditional run; examine_run asks for each digit.")
+        raise ValueError(f"{run.run_dir} is an unconditional run; examine_run asks for each digit.")
     if sample_temperature is not None:
         run.config = dataclasses.replace(run.config, sample_temperature=sample_temperature)
     digits = np.arange(model.num_classes) if digits is None else np.asarray(digits, int)
