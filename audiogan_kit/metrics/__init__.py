@@ -26,6 +26,10 @@ statistics with the Fréchet distance. This package gives the kit the same yards
 - :mod:`~audiogan_kit.metrics.reference`: :func:`real_reference` and :func:`score_generated`,
   every number at once against random, speaker-balanced draws of real clips
   (:func:`balanced_sample`, :func:`reference_draws`, :func:`sample_per_class`);
+- :mod:`~audiogan_kit.metrics.artefacts` (notebooks/07_troubleshooting.ipynb): what is wrong
+  with a batch of clips, measured: :func:`silent_fraction`, :func:`clipped_fraction`,
+  :func:`tone_prominence_db` at :func:`upsampling_tones`, :func:`spread_ratio`, all at once
+  in :func:`check_outputs`;
 - :mod:`~audiogan_kit.metrics.voices`: whose voice a clip could be (:func:`median_pitch_hz`,
   :func:`speaker_pitch_ranges`, :func:`voice_table`);
 - :mod:`~audiogan_kit.metrics.speech` (notebooks/06_enhancement.ipynb): speech quality for
@@ -44,6 +48,18 @@ from ..models.judge import (
     JudgeConfig,
     build_judge_model,
     build_judge_networks,
+)
+from .artefacts import (
+    CLIP_LEVEL,
+    SILENCE_DB,
+    OutputChecks,
+    check_outputs,
+    clipped_fraction,
+    mean_power_spectrum_db,
+    silent_fraction,
+    spread_ratio,
+    tone_prominence_db,
+    upsampling_tones,
 )
 from .generation import (
     ConditionalScores,
@@ -81,6 +97,16 @@ from .speech import SPEECH_METRICS, pesq_nb, segmental_snr, si_sdr, speech_score
 from .voices import median_pitch_hz, speaker_pitch_ranges, voice_table
 
 __all__ = [
+    "CLIP_LEVEL",
+    "SILENCE_DB",
+    "OutputChecks",
+    "check_outputs",
+    "clipped_fraction",
+    "mean_power_spectrum_db",
+    "silent_fraction",
+    "spread_ratio",
+    "tone_prominence_db",
+    "upsampling_tones",
     "JUDGE_FEATURES",
     "JUDGE_FORMAT_VERSION",
     "JUDGE_PRESETS",

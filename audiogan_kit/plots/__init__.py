@@ -8,6 +8,8 @@ render these figures to PNG with :func:`figure_to_png`.
   PNG rendering;
 - :mod:`~audiogan_kit.plots.scores`: training losses, a judge's confusion matrix and
   probabilities, enhancement scores against the input SNR;
+- :mod:`~audiogan_kit.plots.game`: a run's game (adversarial losses, mean logits, gradient
+  norms), several runs on the same axes;
 - :mod:`~audiogan_kit.plots.inputs`: the checks of what figures and widgets accept (several
   clips, one title per clip, a sample rate, digit labels).
 
@@ -30,6 +32,7 @@ from .audio import (
     spectrogram_figure,
     spectrogram_strip_figure,
 )
+from .game import game_figure
 from .inputs import clip_list, clip_titles, digit_labels, sample_rate_hz
 from .scores import (
     LOSS_KEYS,
@@ -51,6 +54,7 @@ __all__ = [
     "confusion_figure",
     "digit_labels",
     "figure_to_png",
+    "game_figure",
     "fixed_db_limits",
     "latent_path_figure",
     "loss_figure",

@@ -16,6 +16,10 @@ Introduced in notebooks/04_training.ipynb.
   atomic checkpoints with exact resume; what a run folder holds;
 - :mod:`~audiogan_kit.training.runs`: :func:`train`, :func:`train_enhancer`,
   :func:`load_run`, :func:`load_enhancer_run`;
+- :mod:`~audiogan_kit.training.diagnostics` (notebooks/07_troubleshooting.ipynb):
+  :func:`diagnose` reads a run's history (and its clips' checks) into named
+  :class:`Finding`\\ s; :mod:`~audiogan_kit.training.examine`: :func:`examine_run` (a run's
+  clips, their checks, the findings, the judge's accuracy);
 - :mod:`~audiogan_kit.training.export`: a run's generator as one ``.keras`` file
   (:func:`export_generator`, :func:`load_exported`).
 
@@ -41,6 +45,8 @@ from .configs import (
     TrainConfig,
     for_classes,
 )
+from .diagnostics import CHANCE_D_LOSS, THRESHOLDS, Finding, diagnose, format_findings, last_rows
+from .examine import RunExamination, examine_run
 from .examples import (
     EpochBatches,
     NoiseSampler,
@@ -71,6 +77,14 @@ from .trainer import SLOW_RUN_S, RunTooSlow, Trainer, TrainingDiverged, format_d
 from .two_player import TwoPlayerModel, global_norm
 
 __all__ = [
+    "CHANCE_D_LOSS",
+    "THRESHOLDS",
+    "Finding",
+    "diagnose",
+    "format_findings",
+    "last_rows",
+    "RunExamination",
+    "examine_run",
     "ENHANCER_TRAIN_PRESETS",
     "GAN",
     "SLOW_RUN_S",

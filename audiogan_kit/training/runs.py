@@ -204,6 +204,15 @@ class RunGenerator:
             raise ValueError(f"{self.run_dir} has no usable checkpoint; train it first.")
         self.step = step
 
+    @classmethod
+    def from_trainer(cls, trainer: Trainer) -> RunGenerator:
+        """The generator of a trainer that has just run, with its weights as they are now
+        (no checkpoint is read: a run examined right after training skips a second build)."""
+        run = cls.__new__(cls)
+        run.run_dir, run.config, run.gan = trainer.run_dir, trainer.config, trainer.gan
+        run.stats, run.step = load_stats(trainer.run_dir), trainer.step
+        return run
+
     def generate(
         self,
         n: int,
