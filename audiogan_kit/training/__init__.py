@@ -3,7 +3,8 @@
 Introduced in notebooks/04_training.ipynb.
 
 - :mod:`~audiogan_kit.training.configs`: :class:`TrainConfig`, :class:`EnhancerTrainConfig`
-  and their presets (:data:`TRAIN_PRESETS`, :data:`ENHANCER_TRAIN_PRESETS`);
+  and their presets (:data:`TRAIN_PRESETS`, :data:`ENHANCER_TRAIN_PRESETS`); the mask
+  enhancer's :class:`MetricEnhancerTrainConfig` and :data:`METRIC_ENHANCER_TRAIN_PRESETS`;
 - :mod:`~audiogan_kit.training.two_player`: :class:`TwoPlayerModel`, what every GAN shares
   (two networks, two optimizers, the update, the checkpoint state); its siblings
   :class:`GAN` (:mod:`~audiogan_kit.training.gan`: noise to audio, ``n_critic``, EMA) and
