@@ -435,9 +435,9 @@ class MetricEnhancerTrainConfig(OptimizerConfig):
 
 METRIC_ENHANCER_TRAIN_PRESETS: dict[str, MetricEnhancerTrainConfig] = {
     # The learned-PESQ term plus the magnitude term on a CPU-sized mask network, the
-    # discriminator alone for the first 100 steps. About 0.8 steps/s on a 2-core CPU (the
-    # PESQ of each batch's 16 enhanced clips is most of a step): 300 steps in about 7
-    # minutes. MetricGAN+'s own loss is ``magnitude_weight=0``; alone, the metric term led
+    # discriminator alone for the first 100 steps. 0.8-1.7 steps/s measured on a shared
+    # 2-core CPU (the PESQ of each batch's 16 enhanced clips is much of a step): 300 steps
+    # in 3-7 minutes. MetricGAN+'s own loss is ``magnitude_weight=0``; alone, the metric term led
     # the mask astray in runs this short (benchmarks/presets.md, session 5).
     "quick": MetricEnhancerTrainConfig(
         adversarial_weight=1.0,
