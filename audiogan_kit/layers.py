@@ -8,7 +8,10 @@ Introduced in notebooks/02_models.ipynb.
 - :class:`LogMelFeatures` and :class:`MFCCFeatures`, features as layers, so that a classifier
   (:mod:`audiogan_kit.models.judge`) takes raw audio;
 - :class:`MinibatchStdDev`, the batch spread as a discriminator feature, and
-  :func:`random_time_shift` (phase shuffle and the discriminator-input augmentation).
+  :func:`random_time_shift` (phase shuffle and the discriminator-input augmentation);
+- :class:`STFTMagnitude`, :class:`LogCompress`, :class:`OverNoiseFloor`, :class:`BoundedMask` and
+  :class:`MaskedInverseSTFT`, the mask enhancer's way into and out of the STFT
+  (:mod:`audiogan_kit.models.metricgan`).
 
 Written with ``keras.ops`` and ``keras.random`` only, so they run under the TensorFlow and
 JAX backends, and registered with Keras (package ``"audiogan_kit"``) so that a ``.keras``
@@ -27,13 +30,19 @@ from keras import layers, ops
 from .config import DEFAULT_CONFIG, AudioConfig, from_dict, to_dict
 
 __all__ = [
+    "BoundedMask",
     "LabelChannels",
     "LatentNoise",
+    "LogCompress",
     "LogMelFeatures",
     "MFCCFeatures",
+    "MaskedInverseSTFT",
     "MinibatchStdDev",
+    "OverNoiseFloor",
     "PhaseShuffle",
+    "STFTMagnitude",
     "random_time_shift",
+    "stft_magnitudes",
 ]
 
 
@@ -289,3 +298,162 @@ class MFCCFeatures(layers.Layer):
             "audio_config": to_dict(self.audio_config),
             "n_mfcc": self.n_mfcc,
         }
+
+
+# --- the mask enhancer's STFT layers (models.metricgan) ----------------------------------------
+
+
+def _stft(waveform, n_fft: int, hop_length: int):
+    """(real, imag) of the STFT of ``[batch, samples]`` or ``[batch, samples, 1]`` audio:
+    each float32 ``[batch, 1 + samples // hop_length, n_fft // 2 + 1]`` (Hann window,
+    centred frames)."""
+    if len(waveform.shape) == 3:
+        waveform = waveform[..., 0]
+    return ops.stft(
+        ops.cast(waveform, "float32"),
+        sequence_length=n_fft,
+        sequence_stride=hop_length,
+        fft_length=n_fft,
+        window="hann",
+        center=True,
+    )
+
+
+def stft_magnitudes(waveform, n_fft: int, hop_length: int):
+    """Linear STFT magnitude of a batch of waveforms, all frames and bins, in the graph.
+
+    Input ``[batch, samples]`` or ``[batch, samples, 1]`` in [-1, 1]; output float32
+    ``[batch, 1 + samples // hop_length, n_fft // 2 + 1]`` (a full-scale sine peaks at
+    about ``n_fft / 4``). Unlike :func:`audiogan_kit.features.stft_magnitude` it keeps the
+    last frame and the Nyquist bin, so that a mask on it can be inverted exactly.
+    """
+    real, imag = _stft(waveform, n_fft, hop_length)
+    return ops.sqrt(real * real + imag * imag + 1e-12)
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class STFTMagnitude(layers.Layer):
+    """:func:`stft_magnitudes` as a layer: waveform ``[batch, samples, 1]`` to float32
+    ``[batch, frames, bins]`` with ``frames = 1 + samples // hop_length`` and
+    ``bins = n_fft // 2 + 1``."""
+
+    def __init__(self, n_fft: int = 256, hop_length: int = 128, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_fft, self.hop_length = int(n_fft), int(hop_length)
+
+    def call(self, inputs):
+        return stft_magnitudes(inputs, self.n_fft, self.hop_length)
+
+    def compute_output_shape(self, input_shape):
+        frames = None if input_shape[1] is None else 1 + input_shape[1] // self.hop_length
+        return (input_shape[0], frames, self.n_fft // 2 + 1)
+
+    def get_config(self):
+        return {**super().get_config(), "n_fft": self.n_fft, "hop_length": self.hop_length}
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class BoundedMask(layers.Layer):
+    """MetricGAN+'s learnable sigmoid: ``beta * sigmoid(slope * x)``, a mask in (0, beta).
+
+    ``slope`` is one trainable number per frequency bin (the last axis), starting at 1;
+    ``beta`` slightly above 1 lets the mask also raise a bin a little (1.2 in MetricGAN+).
+    Input and output float32 ``[batch, frames, bins]``.
+    """
+
+    def __init__(self, beta: float = 1.2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.beta = float(beta)
+
+    def build(self, input_shape):
+        self.slope = self.add_weight(
+            shape=(input_shape[-1],), initializer="ones", name="slope", trainable=True
+        )
+
+    def call(self, inputs):
+        return self.beta * ops.sigmoid(self.slope * inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class MaskedInverseSTFT(layers.Layer):
+    """Apply a magnitude mask to a waveform's STFT, keep the noisy phase, resynthesise.
+
+    Call with ``[noisy, mask]``: ``noisy`` float32 ``[batch, samples, 1]``, ``mask``
+    float32 ``[batch, frames, bins]`` (the shapes of :class:`STFTMagnitude`). Both the real
+    and the imaginary part of every bin are multiplied by the same real mask, so the phase
+    is the noisy one; the inverse STFT (Hann, overlap-add) returns ``[batch, samples, 1]``.
+    A mask of ones gives the input back (up to float rounding).
+    """
+
+    def __init__(self, n_fft: int = 256, hop_length: int = 128, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_fft, self.hop_length = int(n_fft), int(hop_length)
+
+    def call(self, inputs):
+        noisy, mask = inputs
+        real, imag = _stft(noisy, self.n_fft, self.hop_length)
+        mask = ops.cast(mask, "float32")
+        audio = ops.istft(
+            (real * mask, imag * mask),
+            sequence_length=self.n_fft,
+            sequence_stride=self.hop_length,
+            fft_length=self.n_fft,
+            length=noisy.shape[1],
+            window="hann",
+            center=True,
+        )
+        return audio[..., None]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "n_fft": self.n_fft, "hop_length": self.hop_length}
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class LogCompress(layers.Layer):
+    """``log(x + floor)``, elementwise: how the mask enhancer's networks see a magnitude.
+
+    With the default floor 1e-3 a silent bin is about -6.9 and a full-scale 256-point STFT
+    peak about +4.2. Any input shape; output float32, the same shape.
+    """
+
+    def __init__(self, floor: float = 1e-3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.floor = float(floor)
+
+    def call(self, inputs):
+        return ops.log(ops.cast(inputs, "float32") + self.floor)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "floor": self.floor}
+
+
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class OverNoiseFloor(layers.Layer):
+    """A log magnitude and its height over each bin's floor: ``[x, x - min_t x]``.
+
+    Input float32 ``[batch, frames, bins]`` (log magnitudes); output ``[batch, frames,
+    2 * bins]``: the input, then the input minus each bin's minimum over the frames of its
+    clip. The second half is a rough a-posteriori SNR in nepers (the quietest frame of a
+    bin holds noise alone, as the classical baselines assume): a mask network that sees it
+    need not learn the noise level of every clip from the absolute levels.
+    """
+
+    def call(self, inputs):
+        inputs = ops.cast(inputs, "float32")
+        floor = ops.min(inputs, axis=1, keepdims=True)
+        return ops.concatenate([inputs, inputs - floor], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 2 * input_shape[-1])

@@ -280,3 +280,20 @@ def test_a_residual_generator_subtracts_its_noise_estimate():
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(generator(noisy)), noisy - estimate, atol=1e-6
     )
+
+
+def test_pick_per_condition_is_random_and_spread_over_digits_and_voices(fsdd_path):
+    fsdd = load_fsdd(fsdd_path, progress=False)
+    subset = fsdd.subset(fsdd.takes < 10)
+    test = data.make_noisy_split(subset, snrs=(0, 10), noise_types=("white", "hum"), seed=0)[1]
+    picked = enhance.pick_per_condition(test, 5, seed=1)
+    # 4 cells x 5 pairs: each digit twice, each voice 10 times, each cell 5 times.
+    assert picked.composition() == {
+        "digit": {d: 2 for d in range(10)},
+        "voice": {"george": 10, "yweweler": 10},
+        "noise": {"hum": 10, "white": 10},
+        "snr": {0.0: 10, 10.0: 10},
+    }
+    again = enhance.pick_per_condition(test, 5, seed=1)
+    np.testing.assert_array_equal(again.paths, picked.paths)
+    assert set(enhance.pick_per_condition(test, 5, seed=2).paths) != set(picked.paths)

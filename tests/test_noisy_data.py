@@ -197,3 +197,60 @@ def test_bad_arguments_raise_clear_errors(small):
         data.mix_at_snr(np.zeros(512), np.ones(512), 5.0)
     with pytest.raises(ValueError, match="at least num_talkers"):
         data.babble_noise(small.audio[:2], 4, np.random.default_rng(0))
+
+
+def test_the_balanced_test_set_is_fair_held_out_and_reproducible(fsdd):
+    subset = fsdd.subset(fsdd.takes < 10)
+    kwargs = dict(snrs=(0, 10), noise_types=("white", "babble"), seed=3)
+    train, test = data.make_noisy_split(subset, **kwargs)
+    # 10 digits x 2 voices x 2 SNRs x 2 noises, one pair in every cell.
+    assert len(test) == 80
+    assert test.composition() == {
+        "digit": {d: 8 for d in range(10)},
+        "voice": {s: 40 for s in data.NOISY_TEST_SPEAKERS},
+        "noise": {"babble": 40, "white": 40},
+        "snr": {0.0: 40, 10.0: 40},
+    }
+    cells = set(zip(test.labels.tolist(), test.speakers.tolist(), test.snr_db.tolist(),
+                    test.noise_type.tolist(), strict=True))
+    assert len(cells) == 80
+    # Chosen at random, not the first takes: 80 pairs on 80 different clips of takes 0-9.
+    assert len(set(test.paths.tolist())) == 80 and len(set(test.takes.tolist())) > 5
+    # Nothing of it was trained on: no voice, no clip, no babble clip, no noise generator.
+    train_files = {Path(p).name for p in train.paths}
+    train_babble = {n for s in train.babble_sources for n in s.split(",") if n}
+    assert not set(test.speakers.tolist()) & set(train.speakers.tolist())
+    assert not {Path(p).name for p in test.paths} & (train_files | train_babble)
+    test_babble = {n for s in test.babble_sources for n in s.split(",") if n}
+    assert test_babble and not test_babble & (train_files | train_babble)
+    assert not set(train.noise_seed.tolist()) & set(test.noise_seed.tolist())
+    # Same seed, same set; another seed, other clips.
+    again = data.make_noisy_split(subset, **kwargs)[1]
+    np.testing.assert_array_equal(again.noisy, test.noisy)
+    np.testing.assert_array_equal(again.paths, test.paths)
+    other = data.make_noisy_split(subset, **{**kwargs, "seed": 4})[1]
+    assert set(other.paths.tolist()) != set(test.paths.tolist())
+
+
+def test_a_small_stratum_reuses_its_clips_with_different_conditions(fsdd):
+    few = fsdd.subset((fsdd.takes < 3) & (fsdd.speakers == "george") & (fsdd.labels < 2))
+    conditions = [(0.0, "white"), (5.0, "white"), (0.0, "pink"), (5.0, "pink")]
+    design = data.balanced_design(few.labels, few.speakers, conditions, 1,
+                                  np.random.default_rng(0))
+    # 2 strata x 4 conditions on 3 clips each: every clip once, one clip per stratum twice.
+    assert sum(len(v) for v in design.values()) == 8 and len(design) == 6
+    assert sorted(len(v) for v in design.values()) == [1, 1, 1, 1, 2, 2]
+    for digit in (0, 1):
+        given = [c for i, v in design.items() if few.labels[i] == digit for c in v]
+        assert sorted(given) == sorted(conditions)
+    with pytest.raises(ValueError, match="fewer clips than repeats=4"):
+        data.balanced_design(few.labels, few.speakers, conditions, 4, np.random.default_rng(0))
+
+
+def test_standard_error_and_the_pairs_it_needs():
+    values = np.array([0.0, 1.0, 2.0, 3.0, np.nan])  # std (ddof 1) = 1.291
+    assert data.standard_error(values) == pytest.approx(1.2910 / 2.0, rel=1e-4)
+    # (1.291 / 0.05)^2 = 666.7 -> 667 pairs.
+    assert data.pairs_for_standard_error(values, 0.05) == 667
+    with pytest.raises(ValueError, match="at least 2 finite"):
+        data.pairs_for_standard_error([1.0, np.nan])

@@ -171,3 +171,31 @@ def test_stoi_repeats_short_clips_or_raises():
     repeated = metrics.stoi(short, noisy)
     assert 0.5 < repeated < 1.0
     assert metrics.stoi(short, short) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_pesq_is_p862_narrow_band_with_the_p862_1_mapping(clips):
+    # A clip against itself has the raw P.862 score 4.5; P.862.1 maps it to 4.549, the
+    # wide-band P.862.2 mapping would give 4.644.
+    nb = 0.999 + 4.0 / (1.0 + math.exp(-1.4945 * 4.5 + 4.6607))
+    wb = 0.999 + 4.0 / (1.0 + math.exp(-1.3669 * 4.5 + 3.8224))
+    score = metrics.pesq_nb(clips[1], clips[1])
+    assert score == pytest.approx(nb, abs=2e-3) and abs(score - wb) > 0.05
+    labels = metrics.metric_labels()
+    assert "P.862.1" in labels["pesq"] and "Corrigendum 2" in labels["pesq"]
+    assert set(labels) == set(metrics.SPEECH_METRICS)
+
+
+def test_stoi_repeats_says_which_clips_are_not_standard_stoi():
+    from pystoi import stoi as pystoi_stoi
+
+    rng = np.random.default_rng(6)
+    long = np.zeros(8192, np.float32)
+    long[:6400] = tone(500.0, 0.8, 8000) * (1 + 0.5 * np.sin(np.arange(6400) / 200))
+    short = np.zeros(8192, np.float32)
+    short[:2000] = long[:2000]  # 250 ms: two copies reach 384 ms
+    shorter = np.zeros(8192, np.float32)
+    shorter[:1000] = long[:1000]  # 125 ms: four copies
+    assert metrics.stoi_repeats(np.stack([long, short, shorter])).tolist() == [1, 2, 4]
+    noisy = long + 0.05 * rng.standard_normal(8192).astype(np.float32)
+    # Long enough: exactly the standard score.
+    assert metrics.stoi(long, noisy) == pytest.approx(pystoi_stoi(long, noisy, 8000), abs=1e-9)

@@ -27,6 +27,8 @@ Layout (each file readable top to bottom; every name below is importable from he
 - ``noise``     noise synthesis (white, pink, brown, hum, babble; :func:`make_noise`),
   :func:`active_mask`, :func:`measure_snr`, :func:`mix_at_snr`
 - ``noisy``     :class:`NoisyDataset`, :func:`make_noisy_dataset`, :func:`make_noisy_split`
+- ``test_set``  the fair held-out test set: :func:`balanced_design`, :func:`composition`,
+  :func:`standard_error`, :func:`pairs_for_standard_error`
 """
 
 from ..config import DEFAULT_CONFIG, AudioConfig
@@ -56,7 +58,13 @@ from .noise import (
     measure_snr,
     mix_at_snr,
 )
-from .noisy import NOISY_TEST_SPEAKERS, NoisyDataset, make_noisy_dataset, make_noisy_split
+from .noisy import (
+    COMBINATIONS,
+    NOISY_TEST_SPEAKERS,
+    NoisyDataset,
+    make_noisy_dataset,
+    make_noisy_split,
+)
 from .registry import (
     DATA_HUB,
     FSDD_COMMIT,
@@ -71,12 +79,14 @@ from .registry import (
     fsdd_path,
 )
 from .summary import folder_summary
+from .test_set import balanced_design, composition, pairs_for_standard_error, standard_error
 
 # AudioConfig and DEFAULT_CONFIG belong to audiogan_kit.config; they stay importable from here
 # because every loader takes them.
 __all__ = [
     "ACTIVE_FRAME",
     "ACTIVE_THRESHOLD_DB",
+    "COMBINATIONS",
     "DATA_HUB",
     "DEFAULT_CONFIG",
     "FSDD_COMMIT",
@@ -97,9 +107,11 @@ __all__ = [
     "NoisyDataset",
     "active_mask",
     "babble_noise",
+    "balanced_design",
     "cache_dir",
     "clip_length_table",
     "colored_noise",
+    "composition",
     "dataset_digest",
     "download_fsdd",
     "fix_length",
@@ -116,7 +128,9 @@ __all__ = [
     "make_noisy_split",
     "measure_snr",
     "mix_at_snr",
+    "pairs_for_standard_error",
     "place_sound",
     "save_wav",
+    "standard_error",
     "wav_bytes",
 ]

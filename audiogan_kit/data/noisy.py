@@ -22,8 +22,18 @@ from .datasets import AudioDataset, take_rows
 from .errors import DataError
 from .noise import NOISE_TYPES, babble_noise, make_noise, mix_at_snr
 from .registry import FSDD_TEST_TAKES
+from .test_set import balanced_design, composition
 
-__all__ = ["NOISY_TEST_SPEAKERS", "NoisyDataset", "make_noisy_dataset", "make_noisy_split"]
+__all__ = [
+    "COMBINATIONS",
+    "NOISY_TEST_SPEAKERS",
+    "NoisyDataset",
+    "make_noisy_dataset",
+    "make_noisy_split",
+]
+
+#: How :func:`make_noisy_dataset` pairs clips with (SNR, noise type) conditions.
+COMBINATIONS = ("all", "sample", "balanced")
 
 #: Default held-out speakers of :func:`make_noisy_split` (2 of FSDD's 6).
 NOISY_TEST_SPEAKERS = ("george", "yweweler")
@@ -96,6 +106,14 @@ class NoisyDataset:
         """The pairs selected by a boolean mask [n] or integer indices (in that order)."""
         return take_rows(self, index)
 
+    def composition(self) -> dict[str, dict[Any, int]]:
+        """What the pairs hold, as pair counts per value (see :func:`composition`).
+
+        ``{"digit": {0: n0, ...}, "voice": {"george": ...}, "noise": {"babble": ...},
+        "snr": {0.0: ...}}``, keys sorted; a balanced test set has equal counts in each.
+        """
+        return composition(self)
+
     def select(self, snr_db: float | None = None, noise_type: str | None = None) -> NoisyDataset:
         """The pairs at one SNR and/or of one noise type."""
         mask = np.ones(len(self), dtype=bool)
@@ -113,6 +131,7 @@ def make_noisy_dataset(
     seed: int = 0,
     *,
     combinations: str = "all",
+    repeats: int = 1,
     babble_pool: AudioDataset | None = None,
     babble_talkers: int = 4,
     peak_level: float = 0.99,
@@ -127,7 +146,10 @@ def make_noisy_dataset(
         seed: the same seed gives identical pairs; every pair's noise comes from its own
             generator, seeded from ``seed`` (recorded in ``noise_seed``).
         combinations: ``"all"``: every clip with every (SNR, noise type), ``n * len(snrs) *
-            len(noise_types)`` pairs; ``"sample"``: one random (SNR, noise type) per clip.
+            len(noise_types)`` pairs; ``"sample"``: one random (SNR, noise type) per clip;
+            ``"balanced"``: a fair test set (:func:`balanced_design`): every (digit, speaker)
+            gets every (SNR, noise type) ``repeats`` times, on clips drawn at random.
+        repeats: for ``"balanced"``: pairs per (digit, speaker, SNR, noise type) cell.
         babble_pool: clips babble is made from (default: ``dataset`` itself); clips of the
             target clip's speaker are always left out.
         babble_talkers: clips summed into one babble.
@@ -145,19 +167,26 @@ def make_noisy_dataset(
         )
     if not snrs:
         raise ValueError("snrs must name at least one SNR in dB, e.g. (0, 5, 10, 15).")
-    if combinations not in ("all", "sample"):
-        raise ValueError(f"combinations must be 'all' or 'sample', got {combinations!r}.")
+    if combinations not in COMBINATIONS:
+        raise ValueError(f"combinations must be one of {COMBINATIONS}, got {combinations!r}.")
     pool = dataset if babble_pool is None else babble_pool
     if "babble" in noise_types and pool.config.num_samples != dataset.config.num_samples:
         raise ValueError("babble_pool must have clips of the same length as dataset.")
     pool_names = np.array([Path(p).name for p in pool.paths], dtype=str)
     pairs = [(float(s), str(t)) for s in snrs for t in noise_types]
     master = np.random.default_rng(seed)
+    design = None
+    if combinations == "balanced":
+        design = balanced_design(
+            dataset.labels, dataset.speakers, pairs, repeats, np.random.default_rng([seed, 1])
+        )
     rows: dict[str, list[Any]] = {
         k: [] for k in ("noisy", "clean", "snr", "type", "seed", "babble", "source")
     }
     for i in range(len(dataset)):
-        if combinations == "all":
+        if design is not None:
+            chosen = design.get(i, [])
+        elif combinations == "all":
             chosen = pairs
         else:
             chosen = [pairs[int(master.integers(len(pairs)))]]
@@ -207,7 +236,8 @@ def make_noisy_split(
     seed: int = 0,
     *,
     train_combinations: str = "sample",
-    test_combinations: str = "sample",
+    test_combinations: str = "balanced",
+    test_repeats: int = 1,
     babble_talkers: int = 4,
 ) -> tuple[NoisyDataset, NoisyDataset]:
     """(train, test) noisy sets where the test voices AND the test noise were never trained on.
@@ -227,11 +257,15 @@ def make_noisy_split(
         dataset: clean FSDD clips (all 3,000, or a subset with takes).
         test_speakers: held-out speaker(s).
         train_combinations, test_combinations: see ``combinations`` of
-            :func:`make_noisy_dataset`. The default ``"sample"`` gives one pair per clean
-            clip (each pair is ``2 * num_samples`` float32 samples, noisy and clean);
-            ``"all"`` multiplies that by ``len(snrs) * len(noise_types)`` (20 by default),
-            so use it on a subset (a per-SNR benchmark: ``make_noisy_dataset`` on a few test
-            clips).
+            :func:`make_noisy_dataset`. ``"sample"`` (the training default) gives one pair
+            per clean clip (each pair is ``2 * num_samples`` float32 samples, noisy and
+            clean); ``"all"`` multiplies that by ``len(snrs) * len(noise_types)`` (20 by
+            default), so use it on a subset. The test default ``"balanced"`` is the fair
+            test set: every digit, test speaker, SNR and noise type equally often
+            (``10 * 2 * 4 * 5 * test_repeats`` = 400 pairs by default; see
+            :meth:`NoisyDataset.composition` and ``benchmarks/enhancement.py`` for why
+            400 is enough).
+        test_repeats: pairs per (digit, speaker, SNR, noise type) cell of a balanced test set.
 
     Returns:
         (train, test) :class:`NoisyDataset`\\ s.
@@ -255,6 +289,6 @@ def make_noisy_split(
     )
     test = make_noisy_dataset(
         test_clean, snrs, noise_types, test_seed, combinations=test_combinations,
-        babble_pool=test_babble, babble_talkers=babble_talkers,
+        repeats=test_repeats, babble_pool=test_babble, babble_talkers=babble_talkers,
     )
     return train, test

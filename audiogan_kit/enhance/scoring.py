@@ -14,19 +14,44 @@ import numpy as np
 __all__ = ["mean_gain", "pick_per_condition", "score_enhancers", "scores_by"]
 
 
-def pick_per_condition(test: Any, per_condition: int) -> Any:
-    """The first ``per_condition`` pairs of every (SNR, noise type) of a NoisyDataset.
+def pick_per_condition(test: Any, per_condition: int, seed: int = 0) -> Any:
+    """``per_condition`` pairs of every (SNR, noise type), at random, spread over digits and voices.
 
-    A balanced test subset for per-SNR and per-noise tables: at most ``per_condition`` *
-    ``len(snrs)`` * ``len(noise_types)`` pairs, in their original order.
+    A smaller balanced subset for quick per-SNR and per-noise tables. Within each (SNR, noise
+    type) cell the pairs are drawn one at a time, each time among those whose digit, then
+    whose voice, has been drawn least often so far over the whole subset (ties broken at
+    random with ``seed``), so that a subset of a balanced test set stays balanced over digits
+    and voices as far as its size allows (see :meth:`~audiogan_kit.data.NoisyDataset.
+    composition`). The same seed gives the same subset.
+
+    Returns:
+        at most ``per_condition * len(snrs) * len(noise_types)`` pairs, in their original
+        order.
     """
     if per_condition < 1:
         raise ValueError(f"per_condition must be at least 1 pair, got {per_condition}.")
-    chosen = []
+    rng = np.random.default_rng([seed, 104729])
+    digit_count: dict[int, int] = {}
+    voice_count: dict[str, int] = {}
+    chosen: list[int] = []
     for snr in sorted(set(test.snr_db.tolist())):
         for noise in sorted(set(test.noise_type.tolist())):
             cell = np.flatnonzero(np.isclose(test.snr_db, snr) & (test.noise_type == noise))
-            chosen.extend(cell[:per_condition].tolist())
+            cell = list(rng.permutation(cell).tolist())
+            for _ in range(min(per_condition, len(cell))):
+                best = min(
+                    cell,
+                    key=lambda i: (
+                        digit_count.get(int(test.labels[i]), 0),
+                        voice_count.get(str(test.speakers[i]), 0),
+                    ),
+                )
+                cell.remove(best)
+                chosen.append(best)
+                digit = int(test.labels[best])
+                voice = str(test.speakers[best])
+                digit_count[digit] = digit_count.get(digit, 0) + 1
+                voice_count[voice] = voice_count.get(voice, 0) + 1
     return test.subset(np.sort(np.asarray(chosen, dtype=np.int64)))
 
 

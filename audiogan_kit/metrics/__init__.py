@@ -34,7 +34,8 @@ statistics with the Fréchet distance. This package gives the kit the same yards
   :func:`speaker_pitch_ranges`, :func:`voice_table`);
 - :mod:`~audiogan_kit.metrics.speech` (notebooks/06_enhancement.ipynb): speech quality for
   enhancement, :func:`pesq_nb`, :func:`stoi`, :func:`si_sdr`, :func:`segmental_snr` and
-  :func:`speech_scores`.
+  :func:`speech_scores`; :func:`stoi_repeats` (which clips STOI had to repeat) and
+  :func:`metric_labels` (the exact variant of each score).
 
 Conventions: audio is float32 ``[clips, num_samples]`` (or ``[clips, num_samples, 1]``) in
 [-1, 1] at ``config.sample_rate`` Hz; labels are int ``[clips]`` digits 0-9; embeddings are
@@ -93,7 +94,16 @@ from .reference import (
     sample_per_class,
     score_generated,
 )
-from .speech import SPEECH_METRICS, pesq_nb, segmental_snr, si_sdr, speech_scores, stoi
+from .speech import (
+    SPEECH_METRICS,
+    metric_labels,
+    pesq_nb,
+    segmental_snr,
+    si_sdr,
+    speech_scores,
+    stoi,
+    stoi_repeats,
+)
 from .voices import median_pitch_hz, speaker_pitch_ranges, voice_table
 
 __all__ = [
@@ -138,6 +148,7 @@ __all__ = [
     "judge_path",
     "load_or_train_judge",
     "mean_pairwise_distance",
+    "metric_labels",
     "memorisation",
     "median_pitch_hz",
     "memorisation_features",
@@ -153,5 +164,6 @@ __all__ = [
     "speaker_pitch_ranges",
     "voice_table",
     "stoi",
+    "stoi_repeats",
     "train_judge",
 ]

@@ -18,7 +18,16 @@ import numpy as np
 
 from ..arrays import as_clip, as_pairs, to_numpy
 
-__all__ = ["SPEECH_METRICS", "pesq_nb", "segmental_snr", "si_sdr", "speech_scores", "stoi"]
+__all__ = [
+    "SPEECH_METRICS",
+    "metric_labels",
+    "pesq_nb",
+    "segmental_snr",
+    "si_sdr",
+    "speech_scores",
+    "stoi",
+    "stoi_repeats",
+]
 
 #: The scores :func:`speech_scores` computes, in its order.
 SPEECH_METRICS = ("pesq", "stoi", "si_sdr", "segmental_snr")
@@ -42,8 +51,51 @@ def _clip_pair(clean: Any, processed: Any) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def metric_labels() -> dict[str, str]:
+    """What each score of :func:`speech_scores` is, exactly, for a results file or a table.
+
+    The PESQ entry names the package version installed (read from its metadata).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "pesq": (
+            "ITU-T P.862 narrow-band PESQ (the ITU reference C code, version 2.0 of October "
+            "2005, without P.862 Corrigendum 2 of 2018), raw score mapped to MOS-LQO by "
+            "ITU-T P.862.1: 0.999 + 4 / (1 + exp(-1.4945 raw + 4.6607)); range about 1.0 to "
+            f"4.55; computed at 8 kHz by the pesq package {installed('pesq')} (mode 'nb')."
+        ),
+        "stoi": (
+            "STOI (Taal et al. 2011) by the pystoi package "
+            f"{installed('pystoi')}, standard (not extended); a clip with under 384 ms of "
+            "non-silent clean speech (30 frames) has no standard STOI, and is scored on "
+            "itself repeated back to back (clean and processed alike, see "
+            "audiogan_kit.metrics.stoi_repeats): a kit-specific deviation, counted "
+            "separately."
+        ),
+        "si_sdr": "scale-invariant SDR in dB (Le Roux et al. 2019), zero-mean.",
+        "segmental_snr": (
+            "segmental SNR in dB, 32 ms frames every 16 ms, each clamped to [-10, 35] dB, "
+            "over frames within 40 dB of the loudest clean frame."
+        ),
+    }
+
+
 def pesq_nb(clean: Any, processed: Any, sample_rate: int = 8000) -> float:
     """Narrow-band PESQ (ITU-T P.862 with the P.862.1 MOS-LQO mapping), via ``pesq``.
+
+    Which PESQ this is: ``pesq.pesq(sample_rate, clean, processed, "nb")`` runs the ITU
+    reference code of P.862 (version 2.0, October 2005; P.862 Corrigendum 2, 2018, which
+    corrects the loudness model, is not included) and returns the raw P.862 score mapped to
+    MOS-LQO by P.862.1: ``0.999 + 4 / (1 + exp(-1.4945 raw + 4.6607))``. It is not the
+    wide-band P.862.2 score (mode ``"wb"``, 16 kHz only), and not the raw score that some
+    papers report; compare only with numbers of the same variant (:func:`metric_labels`).
 
     Args:
         clean, processed: float [samples] at ``sample_rate`` Hz (8,000 or 16,000; the
@@ -80,6 +132,31 @@ def pesq_nb(clean: Any, processed: Any, sample_rate: int = 8000) -> float:
         ) from error
 
 
+def _stoi_and_repeats(
+    clean: np.ndarray, processed: np.ndarray, sample_rate: int, extended: bool, short: str
+) -> tuple[float, int]:
+    """(STOI, how many copies of the pair it was computed on: 1 = the standard score)."""
+    from pystoi import stoi as pystoi_stoi
+
+    if short not in ("repeat", "raise"):
+        raise ValueError(f"short must be 'repeat' or 'raise', got {short!r}.")
+    for repeats in (1, 2, 4, 8, 16):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            score = pystoi_stoi(
+                np.tile(clean, repeats), np.tile(processed, repeats), sample_rate,
+                extended=extended,
+            )
+        if not any("Not enough STFT frames" in str(w.message) for w in caught):
+            return float(score), repeats
+        if short == "raise":
+            break
+    raise ValueError(
+        f"STOI needs about 384 ms of non-silent clean speech; the clip of {clean.shape[0]} "
+        f"samples at {sample_rate} Hz has too little (use short='repeat', or longer clips)."
+    )
+
+
 def stoi(
     clean: Any,
     processed: Any,
@@ -90,11 +167,14 @@ def stoi(
     """STOI, short-time objective intelligibility (Taal et al. 2011), via ``pystoi``.
 
     STOI resamples to 10 kHz, drops frames more than 40 dB below the loudest clean frame,
-    and correlates 384 ms segments (30 frames of 12.8 ms) of one-third-octave envelopes. A
-    single spoken digit often has less than 384 ms of speech, for which ``pystoi`` returns
-    1e-5 with a warning. With ``short="repeat"`` such a pair is repeated back to back (clean
-    and processed alike) until it is long enough, which keeps the per-clip score meaningful
-    (segments then span the repeat boundary); ``short="raise"`` raises instead.
+    and correlates 384 ms segments (30 frames of 12.8 ms) of one-third-octave envelopes.
+    Where the clean clip has at least 384 ms of non-silent speech this is the standard
+    score. A single spoken digit often has less, and then standard STOI is undefined
+    (``pystoi`` returns 1e-5 with a warning). With ``short="repeat"`` such a pair is
+    repeated back to back (clean and processed alike, 2, 4, ... times) until it is long
+    enough: a per-clip score that is NOT standard STOI (segments span the repeat boundary),
+    so report how many clips needed it (:func:`stoi_repeats`). ``short="raise"`` raises
+    instead.
 
     Args:
         clean, processed: float [samples] at ``sample_rate`` Hz.
@@ -104,26 +184,32 @@ def stoi(
     Returns:
         about 0 to 1 (1: the clip against itself).
     """
-    from pystoi import stoi as pystoi_stoi
-
-    if short not in ("repeat", "raise"):
-        raise ValueError(f"short must be 'repeat' or 'raise', got {short!r}.")
     clean, processed = _clip_pair(clean, processed)
-    for repeats in (1, 2, 4, 8, 16):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            score = pystoi_stoi(
-                np.tile(clean, repeats), np.tile(processed, repeats), sample_rate,
-                extended=extended,
-            )
-        if not any("Not enough STFT frames" in str(w.message) for w in caught):
-            return float(score)
-        if short == "raise":
-            break
-    raise ValueError(
-        f"STOI needs about 384 ms of non-silent clean speech; the clip of {clean.shape[0]} "
-        f"samples at {sample_rate} Hz has too little (use short='repeat', or longer clips)."
-    )
+    return _stoi_and_repeats(clean, processed, sample_rate, extended, short)[0]
+
+
+def stoi_repeats(clean: Any, sample_rate: int = 8000) -> np.ndarray:
+    """How many copies of each clip :func:`stoi` scores: 1 = standard STOI, more = repeated.
+
+    Which frames STOI keeps depends on the clean clip alone, so this is a property of the
+    reference: the same for every method scored against it.
+
+    Args:
+        clean: float [clips, samples] (or one clip [samples]) at ``sample_rate`` Hz.
+
+    Returns:
+        int64 [clips]: 1, 2, 4, 8 or 16; 0 where even 16 copies are too short (STOI NaN).
+    """
+    rows = np.atleast_2d(to_numpy(clean, np.float64))
+    if rows.ndim == 3:
+        rows = rows[..., 0]
+    counts = []
+    for row in rows:
+        try:
+            counts.append(_stoi_and_repeats(row, row, sample_rate, False, "repeat")[1])
+        except ValueError:
+            counts.append(0)
+    return np.asarray(counts, dtype=np.int64)
 
 
 def si_sdr(clean: Any, processed: Any, zero_mean: bool = True) -> float:
@@ -206,6 +292,10 @@ def speech_scores(
     progress: bool = False,
 ) -> dict[str, Any]:
     """PESQ (narrow-band), STOI, SI-SDR and segmental SNR of a batch of clips.
+
+    PESQ is P.862 narrow-band mapped to MOS-LQO by P.862.1 (:func:`pesq_nb`); STOI is
+    standard except on clips too short for it, which are repeated (:func:`stoi_repeats`
+    says which); :func:`metric_labels` describes each score for a results file.
 
     PESQ's voice-activity detector finds no utterance in some FSDD clips (those with a very
     short voiced part), whatever the processing; :func:`pesq_nb` raises a ``ValueError`` for

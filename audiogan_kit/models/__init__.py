@@ -9,6 +9,8 @@ Introduced in notebooks/02_models.ipynb.
   :func:`build_discriminator`;
 - :mod:`~audiogan_kit.models.segan`: SEGAN's enhancer generator and pair discriminator
   (:class:`EnhancerConfig`, :data:`ENHANCER_PRESETS`);
+- :mod:`~audiogan_kit.models.metricgan`: a MetricGAN+-style mask enhancer and its metric
+  discriminator, which predicts PESQ (:class:`MetricEnhancerConfig`);
 - :mod:`~audiogan_kit.models.judge`: the digit classifier that evaluation scores audio with;
 - :mod:`~audiogan_kit.models.blocks`: the building blocks they share (stem, upsampling,
   spectral norm, conditional logit head);
@@ -30,6 +32,13 @@ from .judge import (
     build_judge_model,
     build_judge_networks,
 )
+from .metricgan import (
+    PESQ_RANGE,
+    MetricEnhancerConfig,
+    build_mask_generator,
+    build_metric_discriminator,
+    normalised_pesq,
+)
 from .saving import load_model, save_model
 from .segan import (
     ENHANCER_PRESETS,
@@ -44,20 +53,25 @@ __all__ = [
     "CONDITIONING",
     "ENHANCER_PRESETS",
     "MODEL_PRESETS",
+    "PESQ_RANGE",
     "Architecture",
     "EnhancerConfig",
     "JUDGE_FEATURES",
     "JUDGE_PRESETS",
     "JudgeConfig",
+    "MetricEnhancerConfig",
     "ModelConfig",
     "build_discriminator",
     "build_enhancer_generator",
     "build_generator",
     "build_judge_model",
     "build_judge_networks",
+    "build_mask_generator",
+    "build_metric_discriminator",
     "build_pair_discriminator",
     "layer_table",
     "load_model",
+    "normalised_pesq",
     "parameter_count",
     "receptive_field",
     "save_model",

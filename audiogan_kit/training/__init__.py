@@ -3,11 +3,14 @@
 Introduced in notebooks/04_training.ipynb.
 
 - :mod:`~audiogan_kit.training.configs`: :class:`TrainConfig`, :class:`EnhancerTrainConfig`
-  and their presets (:data:`TRAIN_PRESETS`, :data:`ENHANCER_TRAIN_PRESETS`);
+  and their presets (:data:`TRAIN_PRESETS`, :data:`ENHANCER_TRAIN_PRESETS`); the mask
+  enhancer's :class:`MetricEnhancerTrainConfig` and :data:`METRIC_ENHANCER_TRAIN_PRESETS`;
 - :mod:`~audiogan_kit.training.two_player`: :class:`TwoPlayerModel`, what every GAN shares
   (two networks, two optimizers, the update, the checkpoint state); its siblings
   :class:`GAN` (:mod:`~audiogan_kit.training.gan`: noise to audio, ``n_critic``, EMA) and
-  :class:`EnhancementGAN` (:mod:`~audiogan_kit.training.pair_gan`: noisy to clean audio);
+  :class:`EnhancementGAN` (:mod:`~audiogan_kit.training.pair_gan`: noisy to clean audio)
+  and :class:`MetricEnhancementGAN` (:mod:`~audiogan_kit.training.metric_gan`: a mask
+  enhancer against a discriminator that predicts PESQ, with :class:`MetricBatches`);
 - :mod:`~audiogan_kit.training.precision`: mixed precision per model, Adam;
 - :mod:`~audiogan_kit.training.examples`: training examples, batches, evaluation samplers;
 - :mod:`~audiogan_kit.training.trainer`: :class:`Trainer`, the loop (given a model, a batch
@@ -39,9 +42,11 @@ from .checkpoints import (
 )
 from .configs import (
     ENHANCER_TRAIN_PRESETS,
+    METRIC_ENHANCER_TRAIN_PRESETS,
     SPECTROGRAMS,
     TRAIN_PRESETS,
     EnhancerTrainConfig,
+    MetricEnhancerTrainConfig,
     TrainConfig,
     for_classes,
 )
@@ -61,7 +66,14 @@ from .examples import (
 )
 from .export import ExportedGenerator, export_generator, load_exported
 from .gan import GAN, build_gan
-from .pair_gan import EnhancementGAN, build_enhancement_gan
+from .metric_gan import (
+    MetricBatches,
+    MetricEnhancementGAN,
+    build_metric_enhancement_gan,
+    metric_discriminator_loss,
+    metric_generator_loss,
+)
+from .pair_gan import EnhancementGAN, build_enhancement_gan, enhance_windows
 from .precision import adam, compile_with_adam, set_precision
 from .run_folder import RunFolder, load_sample_set, load_stats, read_history, sample_set_paths
 from .runs import (
@@ -87,6 +99,7 @@ __all__ = [
     "examine_run",
     "ENHANCER_TRAIN_PRESETS",
     "GAN",
+    "METRIC_ENHANCER_TRAIN_PRESETS",
     "SLOW_RUN_S",
     "SPECTROGRAMS",
     "TRAIN_PRESETS",
@@ -96,6 +109,9 @@ __all__ = [
     "EnhancerTrainConfig",
     "EpochBatches",
     "ExportedGenerator",
+    "MetricBatches",
+    "MetricEnhancementGAN",
+    "MetricEnhancerTrainConfig",
     "NoiseSampler",
     "PairSampler",
     "RunFolder",
@@ -110,9 +126,11 @@ __all__ = [
     "batch_indices",
     "build_enhancement_gan",
     "build_gan",
+    "build_metric_enhancement_gan",
     "checkpoint_paths",
     "compile_with_adam",
     "dataset_arrays",
+    "enhance_windows",
     "examples_to_audio",
     "for_classes",
     "export_generator",
@@ -126,6 +144,8 @@ __all__ = [
     "load_stats",
     "make_enhancer_trainer",
     "make_trainer",
+    "metric_discriminator_loss",
+    "metric_generator_loss",
     "pair_arrays",
     "prepare_examples",
     "read_history",

@@ -1,5 +1,6 @@
-"""What defines a training run: :class:`TrainConfig` (a GAN) and :class:`EnhancerTrainConfig`
-(a speech enhancer), and their named presets.
+"""What defines a training run: :class:`TrainConfig` (a GAN), :class:`EnhancerTrainConfig`
+(the SEGAN speech enhancer) and :class:`MetricEnhancerTrainConfig` (the MetricGAN+-style
+mask enhancer), and their named presets.
 
 Introduced in notebooks/04_training.ipynb and notebooks/06_enhancement.ipynb.
 
@@ -15,13 +16,15 @@ import dataclasses
 
 from .. import losses
 from ..config import AudioConfig, OptimizerConfig
-from ..models import ENHANCER_PRESETS, EnhancerConfig, ModelConfig
+from ..models import ENHANCER_PRESETS, EnhancerConfig, MetricEnhancerConfig, ModelConfig
 
 __all__ = [
     "ENHANCER_TRAIN_PRESETS",
+    "METRIC_ENHANCER_TRAIN_PRESETS",
     "SPECTROGRAMS",
     "TRAIN_PRESETS",
     "EnhancerTrainConfig",
+    "MetricEnhancerTrainConfig",
     "TrainConfig",
     "for_classes",
 ]
@@ -362,3 +365,108 @@ ENHANCER_TRAIN_PRESETS: dict[str, EnhancerTrainConfig] = {
 }
 """Named enhancer runs; ``dataclasses.replace(ENHANCER_TRAIN_PRESETS["quick"],
 adversarial_weight=0)`` is the same generator without the adversarial term."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricEnhancerTrainConfig(OptimizerConfig):
+    """Everything that defines a mask-enhancer (MetricGAN+-style) run; frozen, saved with
+    every checkpoint.
+
+    One step is one update of the metric discriminator (on the current enhancer's outputs,
+    the noisy inputs and the clean clips, each against the clean clip, with their true
+    normalised PESQ as targets) and one of the mask generator (towards a predicted score of
+    1); see :class:`~audiogan_kit.training.MetricEnhancementGAN`.
+
+    Attributes:
+        model: the networks' sizes (:class:`~audiogan_kit.models.MetricEnhancerConfig`);
+            ``model.num_samples`` must equal ``audio.num_samples``.
+        audio: the audio config of the (noisy, clean) pairs.
+        adversarial_weight: weight of the metric term ``(D(enhanced, clean) - 1)^2``; 0
+            trains the mask on the magnitude term alone and never updates the
+            discriminator nor computes a PESQ (the ablation: what the learned metric adds).
+        magnitude_weight: weight of the STFT-magnitude L1 term
+            (:func:`~audiogan_kit.losses.magnitude_loss`, power-compressed STFT magnitudes);
+            0 = MetricGAN+'s loss (the metric term alone).
+        discriminator_warmup: steps at the start during which only the discriminator
+            learns (the generator waits for a critic that knows something about PESQ).
+        num_eval_samples: fixed noisy clips enhanced every ``sample_every`` steps.
+    """
+
+    model: MetricEnhancerConfig = dataclasses.field(default_factory=MetricEnhancerConfig)
+    audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
+    adversarial_weight: float = 1.0
+    magnitude_weight: float = 0.0
+    discriminator_warmup: int = 0
+    g_learning_rate: float = 5e-4
+    d_learning_rate: float = 5e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    batch_size: int = 16
+    checkpoint_every: int = 250
+    keep_checkpoints: int = 2
+    sample_every: int = 250
+    num_eval_samples: int = 4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        weights = (self.adversarial_weight, self.magnitude_weight)
+        if min(weights) < 0 or max(weights) == 0:
+            raise ValueError(
+                "adversarial_weight and magnitude_weight must be >= 0 and not both 0, got "
+                f"{self.adversarial_weight} and {self.magnitude_weight}; e.g. 1 and 0 "
+                "(MetricGAN+), or 0 and 1 (the mask on the magnitude loss alone)."
+            )
+        if not 0 <= self.discriminator_warmup < self.num_steps:
+            raise ValueError(
+                f"discriminator_warmup must be in 0..num_steps - 1 = {self.num_steps - 1} "
+                f"steps, got {self.discriminator_warmup}."
+            )
+        if self.model.num_samples != self.audio.num_samples:
+            raise ValueError(
+                f"the mask enhancer takes windows of {self.model.num_samples} samples but the "
+                f"audio config has num_samples={self.audio.num_samples}; make them equal."
+            )
+        if self.model.sample_rate != self.audio.sample_rate or self.audio.sample_rate not in (
+            8000,
+            16000,
+        ):
+            raise ValueError(
+                f"the mask enhancer runs at {self.model.sample_rate} Hz and the audio is at "
+                f"{self.audio.sample_rate} Hz; make them equal, 8,000 or 16,000 Hz (the rates "
+                "narrow-band PESQ is defined at)."
+            )
+
+    @property
+    def l1_only(self) -> bool:
+        """True when the adversarial (metric) term is off: no discriminator, no PESQ."""
+        return self.adversarial_weight == 0
+
+
+METRIC_ENHANCER_TRAIN_PRESETS: dict[str, MetricEnhancerTrainConfig] = {
+    # The learned-PESQ term plus the magnitude term on a CPU-sized mask network, the
+    # discriminator alone for the first 100 steps. 0.8-1.7 steps/s measured on a shared
+    # 2-core CPU (the PESQ of each batch's 16 enhanced clips is much of a step): 300 steps
+    # in 3-7 minutes. MetricGAN+'s own loss is ``magnitude_weight=0``; alone, the metric term led
+    # the mask astray in runs this short (benchmarks/presets.md, session 5).
+    "quick": MetricEnhancerTrainConfig(
+        adversarial_weight=1.0,
+        magnitude_weight=1.0,
+        discriminator_warmup=100,
+        num_steps=300,
+        checkpoint_every=150,
+        sample_every=150,
+        log_every=10,
+    ),
+    # The same mask network and magnitude term without the metric term: no
+    # discriminator, no PESQ (about 10 steps/s). What the adversarial term adds is the
+    # difference between the two.
+    "quick-no-adversarial": MetricEnhancerTrainConfig(
+        adversarial_weight=0.0,
+        magnitude_weight=1.0,
+        num_steps=300,
+        checkpoint_every=150,
+        sample_every=150,
+        log_every=10,
+    ),
+}
+"""Named mask-enhancer runs (``train_enhancer`` takes them as it takes the SEGAN ones)."""

@@ -23,7 +23,7 @@ from .configs import EnhancerTrainConfig
 from .precision import compile_with_adam, set_precision
 from .two_player import TwoPlayerModel
 
-__all__ = ["EnhancementGAN", "build_enhancement_gan"]
+__all__ = ["EnhancementGAN", "build_enhancement_gan", "enhance_windows"]
 
 
 class EnhancementGAN(TwoPlayerModel):
@@ -139,14 +139,26 @@ class EnhancementGAN(TwoPlayerModel):
         The generator runs with ``training=False`` (SEGAN's z is 0), ``batch_size`` windows
         at a time.
         """
-        noisy = to_numpy(noisy)
-        shape = noisy.shape
-        windows = noisy[..., None] if noisy.ndim == 2 else noisy
-        outputs = [
-            to_numpy(self.generator(windows[start : start + batch_size], training=False))
-            for start in range(0, windows.shape[0], batch_size)
-        ]
-        return np.concatenate(outputs).reshape(shape)
+        return enhance_windows(self.generator, noisy, batch_size)
+
+
+def enhance_windows(generator: keras.Model, noisy: Any, batch_size: int = 64) -> np.ndarray:
+    """``generator`` (``training=False``) over whole windows, ``batch_size`` at a time.
+
+    Args:
+        noisy: float32 ``[n, samples, 1]`` or ``[n, samples]`` in [-1, 1].
+
+    Returns:
+        float32, the shape of ``noisy``.
+    """
+    noisy = to_numpy(noisy)
+    shape = noisy.shape
+    windows = noisy[..., None] if noisy.ndim == 2 else noisy
+    outputs = [
+        to_numpy(generator(windows[start : start + batch_size], training=False))
+        for start in range(0, windows.shape[0], batch_size)
+    ]
+    return np.concatenate(outputs).reshape(shape)
 
 
 def build_enhancement_gan(config: EnhancerTrainConfig) -> EnhancementGAN:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..callbacks import TrainCallback
 from .checkpoints import load_latest_checkpoint
-from .configs import EnhancerTrainConfig, TrainConfig
+from .configs import EnhancerTrainConfig, MetricEnhancerTrainConfig, TrainConfig
 from .examples import (
     EpochBatches,
     NoiseSampler,
@@ -33,6 +33,7 @@ from .examples import (
     sample_noise,
 )
 from .gan import build_gan
+from .metric_gan import MetricBatches, build_metric_enhancement_gan
 from .pair_gan import build_enhancement_gan
 from .run_folder import RunFolder, load_stats
 from .trainer import Trainer
@@ -115,7 +116,7 @@ def train(
 
 
 def make_enhancer_trainer(
-    config: EnhancerTrainConfig,
+    config: EnhancerTrainConfig | MetricEnhancerTrainConfig,
     dataset: Any,
     run_dir: str | Path,
     callbacks: Iterable[TrainCallback] = (),
@@ -123,16 +124,30 @@ def make_enhancer_trainer(
     eval_dataset: Any | None = None,
     allow_slow: bool = False,
 ) -> Trainer:
-    """A :class:`Trainer` for an enhancer (:class:`~audiogan_kit.training.EnhancementGAN`).
+    """A :class:`Trainer` for an enhancer: SEGAN or the MetricGAN+-style mask enhancer.
+
+    The config's type chooses: an :class:`EnhancerTrainConfig` trains an
+    :class:`~audiogan_kit.training.EnhancementGAN` on seeded batches
+    (:class:`~audiogan_kit.training.EpochBatches`); a :class:`MetricEnhancerTrainConfig`
+    trains a :class:`~audiogan_kit.training.MetricEnhancementGAN` on
+    :class:`~audiogan_kit.training.MetricBatches` (which score the current enhancer's
+    outputs with PESQ when the metric term is on). The loop, checkpoints and samples are
+    the same :class:`Trainer`'s.
 
     Args:
-        config: the run's :class:`EnhancerTrainConfig`.
+        config: the run's config.
         dataset: training pairs: a :class:`~audiogan_kit.data.NoisyDataset` or
             ``(noisy, clean)`` float32 [n, model.num_samples] in [-1, 1].
         run_dir, callbacks, log, allow_slow: as for :func:`make_trainer`.
         eval_dataset: where the evaluation clips come from (default ``dataset``; e.g. the
             held-out test pairs). The sampler's ``noisy`` and ``clean`` are the fixed clips.
     """
+    if not isinstance(config, EnhancerTrainConfig | MetricEnhancerTrainConfig):
+        raise ValueError(
+            "config must be an EnhancerTrainConfig (SEGAN) or a MetricEnhancerTrainConfig "
+            f"(the mask enhancer), got {type(config).__name__}; see "
+            "training.ENHANCER_TRAIN_PRESETS and training.METRIC_ENHANCER_TRAIN_PRESETS."
+        )
     run = RunFolder(run_dir, config)
     noisy, clean, _ = pair_arrays(dataset)
     samples = config.model.num_samples
@@ -141,7 +156,6 @@ def make_enhancer_trainer(
             f"the pairs are {noisy.shape[1]} samples long but the enhancer takes windows of "
             f"{samples}; build the NoisyDataset with AudioConfig(num_samples={samples})."
         )
-    batches = EpochBatches((noisy[..., None], clean[..., None]), config.batch_size, config.seed)
     eval_noisy, eval_clean, eval_labels = pair_arrays(
         dataset if eval_dataset is None else eval_dataset
     )
@@ -149,12 +163,22 @@ def make_enhancer_trainer(
         eval_noisy, eval_clean, eval_labels, config.num_eval_samples, config.seed
     )
     keras.utils.set_random_seed(config.seed)
-    gan = build_enhancement_gan(config)
+    if isinstance(config, MetricEnhancerTrainConfig):
+        gan = build_metric_enhancement_gan(config)
+        batches = MetricBatches(
+            noisy, clean, config.batch_size, config.seed, config.audio.sample_rate,
+            gan=None if config.l1_only else gan, warmup=config.discriminator_warmup,
+        )
+    else:
+        batches = EpochBatches(
+            (noisy[..., None], clean[..., None]), config.batch_size, config.seed
+        )
+        gan = build_enhancement_gan(config)
     return Trainer(run, gan, batches, sampler, callbacks, log, allow_slow)
 
 
 def train_enhancer(
-    config: EnhancerTrainConfig,
+    config: EnhancerTrainConfig | MetricEnhancerTrainConfig,
     dataset: Any,
     run_dir: str | Path,
     callbacks: Iterable[TrainCallback] = (),
@@ -261,10 +285,26 @@ def load_run(run_dir: str | Path, log: Callable[[str], None] = print) -> RunGene
 
 
 def load_enhancer_run(run_dir: str | Path, log: Callable[[str], None] = print) -> keras.Model:
-    """The generator of an enhancer run (its newest good checkpoint), for ``enhance()``."""
+    """The generator of an enhancer run (SEGAN or mask enhancer, its newest good
+    checkpoint), for ``enhance()``."""
+    import json
+
     run_dir = Path(run_dir)
-    config = _saved_config(run_dir, EnhancerTrainConfig, "an enhancer run", "train_enhancer")
-    gan = build_enhancement_gan(config)
+    path = run_dir / "config.json"
+    kind = None
+    if path.is_file():
+        try:
+            kind = json.loads(path.read_text()).get("__class__")
+        except (ValueError, AttributeError):
+            kind = None  # _saved_config reports the bad file
+    if kind == MetricEnhancerTrainConfig.__name__:
+        config = _saved_config(
+            run_dir, MetricEnhancerTrainConfig, "an enhancer run", "train_enhancer"
+        )
+        gan = build_metric_enhancement_gan(config)
+    else:
+        config = _saved_config(run_dir, EnhancerTrainConfig, "an enhancer run", "train_enhancer")
+        gan = build_enhancement_gan(config)
     if load_latest_checkpoint(gan, run_dir, log) is None:
         raise ValueError(f"{run_dir} has no usable checkpoint; train it first.")
     return gan.generator
