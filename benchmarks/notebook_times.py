@@ -4,7 +4,8 @@ Runs every ``notebooks/NN_*.ipynb`` in order with ``quick=False`` (papermill), o
 other in a fresh cache of the kit's own (the judge is trained by the first notebook that needs
 it, as on a user's first run), and writes ``benchmarks/results/notebook_times.json``:
 ``notebooks: {name: wall_s}``, the total, the slowest cells of each notebook, machine,
-versions and date. The notebook headers and the README quote these figures.
+versions and date; the file is written after every notebook, with ``complete: false`` until
+the last one has run. The notebook headers and the README quote these figures.
 
     python benchmarks/notebook_times.py            # every notebook
     python benchmarks/notebook_times.py 04 05      # only these (a partial file, marked so)
@@ -41,6 +42,22 @@ def main(argv: list[str] | None = None) -> dict:
     os.environ.setdefault("AUDIOGAN_CACHE", tempfile.mkdtemp(prefix="notebook-times-cache-"))
     times: dict[str, float] = {}
     slowest: dict[str, dict[str, float]] = {}
+    env = environment()
+
+    def write(complete: bool) -> dict:
+        # Written after every notebook, so a run cut short still says what it measured.
+        result = {
+            "mode": "full (quick=False)",
+            "complete": complete and not args.only,
+            "notebooks": times,
+            "total_s": round(sum(times.values()), 1),
+            "slowest_cells_s": slowest,
+            **env,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        return result
+
     with tempfile.TemporaryDirectory(prefix="notebook-times-") as scratch:
         for path in paths:
             print(f"{path.name}: running in full mode ...", flush=True)
@@ -52,17 +69,9 @@ def main(argv: list[str] | None = None) -> dict:
             times[path.stem] = round(wall, 1)
             cells = cell_durations(executed)
             slowest[path.stem] = dict(sorted(cells.items(), key=lambda kv: -kv[1])[:3])
+            write(complete=False)
             print(f"{path.name}: {wall / 60:.1f} min", flush=True)
-    result = {
-        "mode": "full (quick=False)",
-        "partial": bool(args.only),
-        "notebooks": times,
-        "total_s": round(sum(times.values()), 1),
-        "slowest_cells_s": slowest,
-        **environment(),
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    result = write(complete=True)
     print(f"total {result['total_s'] / 60:.1f} min -> {args.out}")
     return result
 
