@@ -107,7 +107,6 @@ def test_metric_losses_match_hand_computed_values():
     assert models.normalised_pesq([1.0, 4.55, 2.775, 0.5]).tolist() == [0.0, 1.0, 0.5, 0.0]
 
 
-@pytest.mark.backend
 def test_the_metric_discriminator_learns_to_predict_pesq(speech_pairs):
     noisy, clean, pesq, source = speech_pairs
     known = np.isfinite(pesq)
@@ -155,7 +154,6 @@ def test_the_mask_enhancer_raises_si_sdr_on_held_out_pairs(tmp_path):
     assert all(row["d_loss"] == 0.0 for row in trainer.history)
 
 
-@pytest.mark.backend
 def test_metric_gan_steps_score_with_pesq_after_a_warm_up(speech_pairs, tmp_path):
     noisy, clean, pesq, _ = speech_pairs
     usable = np.flatnonzero(np.isfinite(pesq))[:8]
