@@ -395,6 +395,39 @@ def test_dashboard_start_returns_while_it_trains_and_stop_leaves_a_resumable_run
     assert any(f"from step {trainer.step}" in m for m in messages), messages
 
 
+def test_an_interrupt_while_a_cell_waits_stops_the_run_and_wait_returns_it(tmp_path, rng):
+    """A kernel interrupt (SIGINT) during wait() is a Stop: the run ends with a checkpoint and
+    wait() returns it, so that Run All goes on; the hint line says how, then what happened."""
+    import threading
+
+    from audiogan_kit.widgets import TrainingDashboard
+
+    data = noise_bursts(rng)
+    config = tiny_train_config("dense", num_steps=1000, checkpoint_every=500, log_every=5)
+    dashboard = TrainingDashboard(*data, sample_rate=AUDIO.sample_rate)
+    dashboard.start(config, data, tmp_path, callbacks=[_SlowSteps(0.02)])
+    _wait_for(lambda: dashboard.trainer.step >= 5)
+    seen = {}
+
+    def interrupt() -> None:  # what JupyterLab's interrupt button does to the kernel
+        seen["hint"], seen["step"] = dashboard.hint.value, dashboard.trainer.step
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(0.5, interrupt)
+    timer.start()
+    try:
+        trainer = dashboard.wait(timeout=60)
+    except KeyboardInterrupt:
+        pytest.fail("wait() let the interrupt through instead of stopping the run")
+    finally:
+        timer.cancel()
+    assert "interrupt the kernel" in seen["hint"]
+    assert trainer.stop_requested and seen["step"] <= trainer.step <= seen["step"] + 30
+    assert trainer.step < config.num_steps and not dashboard.running
+    assert dashboard.hint.value == f"interrupted: stopped at step {trainer.step}, checkpoint saved"
+    assert training.checkpoint_paths(tmp_path)[-1].name == f"ckpt-{trainer.step:08d}.npz"
+
+
 def test_a_run_that_fails_in_the_thread_shows_its_error_and_frees_the_comparison(tmp_path, rng):
     from audiogan_kit.widgets import RunComparison, TrainingDashboard
 

@@ -4,8 +4,9 @@ A dashboard is a training callback (:class:`~audiogan_kit.callbacks.TrainCallbac
 widget. A notebook cell that runs a long loop blocks the kernel, so button clicks would wait
 until the run ends (ipykernel handles a widget's click on the busy main thread):
 :meth:`RunDashboard.start` therefore trains in a background thread and returns, and the
-kernel stays free to deliver the Stop click; :meth:`RunDashboard.wait` blocks until the run
-ends (headless runs, papermill), and with it the Stop button.
+kernel stays free to deliver the Stop click. :meth:`RunDashboard.wait` blocks the cell until
+the run ends (so Run All goes on with the finished run); while it waits, a kernel interrupt
+stops the run instead of the Stop button.
 """
 
 from __future__ import annotations
@@ -44,14 +45,15 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
     :meth:`start` builds the run in the calling cell (so a wrong config or a run folder that
     holds another run raises there), then trains in a background thread and returns: the
     kernel stays free, so a click on Stop reaches the run within a step. :meth:`result` gives
-    the finished trainer (or says the run is still going), :meth:`wait` blocks until the end
-    (the notebooks' quick mode, scripts); Stop is dead while a cell waits.
+    the finished trainer (or says the run is still going), :meth:`wait` blocks the cell until
+    the end (a kernel interrupt stops the run while a cell waits).
 
     Args:
         sample_rate: of the clips, in Hz.
 
     Attributes (for code and tests): ``status`` (Label: step, steps/s), ``message`` (Label:
-    the trainer's latest message, e.g. the projected wall time), ``loss_image``
+    the trainer's latest message, e.g. the projected wall time), ``hint`` (Label: how to stop
+    the run while :meth:`wait` blocks a cell), ``loss_image``
     (Image), ``samples_box`` (VBox of the latest comparison), ``stop_button``, ``trainer``,
     ``error`` (the exception that ended a background run, or ``None``), ``running``.
     """
@@ -62,6 +64,7 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self.loss_image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="640px"))
         self.samples_box = ipywidgets.VBox([])
         self.message = ipywidgets.Label(value="")
+        self.hint = ipywidgets.Label(value="")  # how to stop the run while a cell waits
         self.stop_button = ipywidgets.Button(
             description="Stop", button_style="danger", icon="stop", disabled=True
         )
@@ -69,10 +72,14 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self.trainer = None
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        # Set when the background run has ended. wait() waits on it, not on Thread.join: a
+        # join interrupted by KeyboardInterrupt marks the thread as ended while it still runs
+        # (CPython 3.11), so a second join would return at once.
+        self._ended = threading.Event()
         self._active = False  # between start (or on_train_begin) and the run's end
         self._history: list[dict[str, float]] = []
         header = ipywidgets.HBox([self.stop_button, self.status])
-        super().__init__([header, self.message, self.loss_image, self.samples_box])
+        super().__init__([header, self.hint, self.message, self.loss_image, self.samples_box])
 
     # -- the callback ---------------------------------------------------------------------
 
@@ -192,9 +199,13 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
             finally:
                 self.stop_button.disabled = True
                 self._active = False
-                if on_end is not None:
-                    on_end(self)
+                try:
+                    if on_end is not None:
+                        on_end(self)
+                finally:
+                    self._ended.set()
 
+        self._ended.clear()
         self._thread = threading.Thread(target=target, daemon=True)
         self._thread.start()
 
@@ -221,10 +232,28 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
     def wait(self, timeout: float | None = None):
         """Block until the :meth:`start`-ed run ends (at most ``timeout`` s); its trainer.
 
-        Re-raises the run's error, if any; raises :class:`RunStillGoing` after a timeout.
+        While a cell waits, the kernel cannot deliver a click on Stop (the click is handled on
+        the busy main thread after the cell), so the ``hint`` line says to interrupt the kernel
+        instead: an interrupt (JupyterLab's stop button, or I, I) during the wait stops the run
+        after its current step, with a checkpoint, and returns the stopped run, so the cells
+        below (Run All) go on with it. Re-raises the run's error, if any; raises
+        :class:`RunStillGoing` after a timeout.
         """
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._thread is not None and not self._ended.is_set():
+            self.hint.value = (
+                "this cell waits for the run: to stop it early, interrupt the kernel (the "
+                "toolbar's stop button, or I, I); the run stops after its step with a checkpoint"
+            )
+            try:
+                self._ended.wait(timeout)
+            except KeyboardInterrupt:
+                self.stop()
+                self._ended.wait()
+                self.hint.value = (
+                    f"interrupted: stopped at step {self.trainer.step}, checkpoint saved"
+                )
+            else:
+                self.hint.value = ""
         return self.result()
 
 

@@ -369,12 +369,24 @@ def run_all_cells(page, num_code_cells: int, timeout_s: float = 180.0) -> float:
     never executed by JupyterLab). A cell that raises stops Run All: then this raises
     RuntimeError at once with the traceback; TimeoutError with the prompts seen if time runs out.
     """
+    start = click_run_all(page)
+    return wait_for_all_cells(page, num_code_cells, start, timeout_s)
+
+
+def click_run_all(page) -> float:
+    """Click Run > Run All Cells and return at once (``time.monotonic()`` of the click)."""
     start = time.monotonic()
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(
         ".lm-Menu-item",
         has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")),
     ).click()
+    return start
+
+
+def wait_for_all_cells(page, num_code_cells: int, start: float, timeout_s: float = 180.0) -> float:
+    """Wait until a Run All clicked at ``start`` has run every code cell (see
+    :func:`run_all_cells`); the seconds since ``start``."""
     deadline = start + timeout_s
     prompts: list[str] = []
     stopped_since = None
