@@ -9,6 +9,8 @@ Sub-commands (a fixed list; each maps to one function):
   :mod:`audiogan_kit.cli_train`.
 - ``audiogan generate RUN_DIR|GENERATOR.keras -n 10 --out DIR``: write generated clips as wav.
 - ``audiogan export RUN_DIR --out generator.keras``: the run's generator as one Keras file.
+- ``audiogan enhance IN --out OUT [--run RUN_DIR]``: a trained enhancer over a file or a
+  folder of audio; see :mod:`audiogan_kit.cli_enhance`.
 
 Options of every sub-command: ``--backend tensorflow|jax`` (the Keras backend, chosen before
 Keras is imported) and ``--verbose`` (TensorFlow's C++ log lines, hidden otherwise);
@@ -137,6 +139,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``audiogan`` argument parser; choices come from the kit's registries."""
+    from .cli_enhance import add_enhance_parser
     from .cli_train import add_train_parser
 
     common = _common_options()
@@ -215,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, type=Path, help="the .keras file to write (and FILE.json)"
     )
     export.set_defaults(func=_export)
+
+    add_enhance_parser(commands, common)
     return parser
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["digit", "existing_folder", "generator_source", "positive_float", "positive_int"]
+__all__ = [
+    "digit",
+    "enhancer_run",
+    "existing_folder",
+    "generator_source",
+    "positive_float",
+    "positive_int",
+]
 
 
 def existing_folder(value: str) -> Path:
@@ -57,5 +64,16 @@ def generator_source(value: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a training run (no config.json); give the folder that "
             "`audiogan train --out` wrote, or a .keras file from `audiogan export`"
+        )
+    return path
+
+
+def enhancer_run(value: str) -> Path:
+    """A run folder with a config.json (whether it is an enhancer's is checked on loading)."""
+    path = Path(value).expanduser()
+    if not (path / "config.json").is_file():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a training run (no config.json); give the folder that "
+            "training.train_enhancer wrote (its run_dir)"
         )
     return path

@@ -325,7 +325,11 @@ def stft_magnitudes(waveform, n_fft: int, hop_length: int):
     Input ``[batch, samples]`` or ``[batch, samples, 1]`` in [-1, 1]; output float32
     ``[batch, 1 + samples // hop_length, n_fft // 2 + 1]`` (a full-scale sine peaks at
     about ``n_fft / 4``). Unlike :func:`audiogan_kit.features.stft_magnitude` it keeps the
-    last frame and the Nyquist bin, so that a mask on it can be inverted exactly.
+    last frame and the Nyquist bin, so that a mask on it can be inverted exactly; takes any
+    length (no config); and floors as ``sqrt(power + 1e-12)`` (silence: 1e-6), where
+    ``features.stft_magnitude`` takes ``sqrt(max(power, 1e-20))`` (silence: 1e-10). The
+    same STFT otherwise (Hann, centred frames). They stay two functions: one floor for both
+    would move the numbers of the runs and models made with the other.
     """
     real, imag = _stft(waveform, n_fft, hop_length)
     return ops.sqrt(real * real + imag * imag + 1e-12)

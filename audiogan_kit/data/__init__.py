@@ -14,7 +14,8 @@ Layout (each file readable top to bottom; every name below is importable from he
 - ``registry``  what can be downloaded (FSDD pinned by commit and digest), :func:`cache_dir`,
   finding FSDD (:func:`fsdd_path`), :func:`dataset_digest`, safe extraction,
   :func:`download_fsdd`
-- ``audio``     decoding one file (:func:`load_audio_raw`, :func:`load_audio`),
+- ``audio``     finding audio files (:func:`audio_files`), decoding one file
+  (:func:`audio_rate`, :func:`load_audio_raw`, :func:`load_audio`),
   :func:`fix_length`, :func:`place_sound`, writing wav (:func:`wav_bytes`, :func:`save_wav`)
 - ``datasets``  :class:`AudioDataset` (splits, NumPy and ``tf.data`` pipelines),
   :func:`clip_length_table`
@@ -34,6 +35,8 @@ Layout (each file readable top to bottom; every name below is importable from he
 from ..config import DEFAULT_CONFIG, AudioConfig
 from .audio import (
     SUPPORTED_EXTENSIONS,
+    audio_files,
+    audio_rate,
     fix_length,
     load_audio,
     load_audio_raw,
@@ -106,6 +109,8 @@ __all__ = [
     "DataError",
     "NoisyDataset",
     "active_mask",
+    "audio_files",
+    "audio_rate",
     "babble_noise",
     "balanced_design",
     "cache_dir",

@@ -23,6 +23,8 @@ from .errors import DataError
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
+    "audio_files",
+    "audio_rate",
     "fix_length",
     "load_audio",
     "load_audio_raw",
@@ -38,6 +40,15 @@ SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg")
 # ---------------------------------------------------------------------------------------------
 # Decoding
 # ---------------------------------------------------------------------------------------------
+
+
+def audio_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (recursively) with a :data:`SUPPORTED_EXTENSIONS` suffix
+    (any case), hidden files left out, sorted by path."""
+    return sorted(
+        p for p in Path(folder).rglob("*")
+        if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS and not p.name.startswith(".")
+    )
 
 
 def _check_wav_complete(path: Path, size: int) -> None:
@@ -64,21 +75,9 @@ def _check_wav_complete(path: Path, size: int) -> None:
             offset += 8 + chunk_size + (chunk_size & 1)
 
 
-def load_audio_raw(path: str | Path, sample_rate: int) -> np.ndarray:
-    """Decode an audio file to mono float32 at ``sample_rate`` Hz, nothing else changed.
-
-    Stereo/multichannel files are mixed down by averaging channels; other rates are
-    resampled with ``librosa.resample`` (soxr, high quality).
-
-    Returns:
-        float32 [samples] at ``sample_rate`` Hz, in [-1, 1] for integer PCM files.
-
-    Raises:
-        DataError: missing file, empty file, unsupported extension, truncated or corrupt
-            file, a file that is not audio, NaN/Inf samples. The message names the file.
-    """
-    import soundfile
-
+def _checked_file(path: str | Path) -> Path:
+    """``path`` as a Path once it is known to be a non-empty file of a supported type whose
+    wav header (if any) fits the file; else a :class:`DataError` naming it and the fix."""
     path = Path(path)
     if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise DataError(
@@ -95,6 +94,25 @@ def load_audio_raw(path: str | Path, sample_rate: int) -> np.ndarray:
             _check_wav_complete(path, size)
         except (OSError, struct.error) as error:
             raise DataError(f"{path} cannot be read ({error}); check its permissions.") from error
+    return path
+
+
+def load_audio_raw(path: str | Path, sample_rate: int) -> np.ndarray:
+    """Decode an audio file to mono float32 at ``sample_rate`` Hz, nothing else changed.
+
+    Stereo/multichannel files are mixed down by averaging channels; other rates are
+    resampled with ``librosa.resample`` (soxr, high quality).
+
+    Returns:
+        float32 [samples] at ``sample_rate`` Hz, in [-1, 1] for integer PCM files.
+
+    Raises:
+        DataError: missing file, empty file, unsupported extension, truncated or corrupt
+            file, a file that is not audio, NaN/Inf samples. The message names the file.
+    """
+    import soundfile
+
+    path = _checked_file(path)
     try:
         audio, file_rate = soundfile.read(path, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
@@ -114,6 +132,25 @@ def load_audio_raw(path: str | Path, sample_rate: int) -> np.ndarray:
             audio, orig_sr=file_rate, target_sr=sample_rate, res_type="soxr_hq"
         )
     return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def audio_rate(path: str | Path) -> int:
+    """The sample rate in Hz an audio file is stored at (from its header).
+
+    Raises:
+        DataError: as :func:`load_audio_raw` for a missing, empty, truncated or unsupported
+            file, or a header that cannot be read; the message names the file.
+    """
+    import soundfile
+
+    path = _checked_file(path)
+    try:
+        return int(soundfile.info(str(path)).samplerate)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, OSError) as error:
+        raise DataError(
+            f"{path} cannot be decoded as audio ({error}); it is corrupt or not a "
+            f"{path.suffix} file. Re-copy or re-export it, or remove it."
+        ) from error
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from ..config import DEFAULT_CONFIG, AudioConfig
-from .audio import SUPPORTED_EXTENSIONS, load_audio, load_audio_raw, prepare_clip
+from .audio import (
+    SUPPORTED_EXTENSIONS,
+    audio_files,
+    load_audio,
+    load_audio_raw,
+    prepare_clip,
+)
 from .cache import cache_key, cache_path, read_cache, write_cache
 from .datasets import AudioDataset
 from .errors import DataError
@@ -359,10 +365,7 @@ def load_folder(
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder; check the path.")
-    files = sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS and not p.name.startswith(".")
-    )
+    files = audio_files(folder)
     if not files:
         raise DataError(
             f"{folder} contains no audio files ({', '.join(SUPPORTED_EXTENSIONS)}), "

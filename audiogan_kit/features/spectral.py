@@ -77,7 +77,9 @@ def stft_magnitude(audio: Any, config: AudioConfig = DEFAULT_CONFIG):
     """STFT magnitude of a batch of clips, inside the model graph.
 
     Hann window of ``config.n_fft`` samples, hop ``config.hop_length``, centred frames
-    (reflection padding). The last frame and the Nyquist bin are dropped.
+    (reflection padding). The last frame and the Nyquist bin are dropped; the power is
+    floored at 1e-20 before the square root (see :func:`audiogan_kit.layers.stft_magnitudes`,
+    the mask enhancer's STFT, for how that one differs).
 
     Args:
         audio: float [batch, num_samples] or [batch, num_samples, 1] in [-1, 1]

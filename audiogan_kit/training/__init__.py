@@ -18,7 +18,8 @@ Introduced in notebooks/04_training.ipynb.
 - :mod:`~audiogan_kit.training.checkpoints` and :mod:`~audiogan_kit.training.run_folder`:
   atomic checkpoints with exact resume; what a run folder holds;
 - :mod:`~audiogan_kit.training.runs`: :func:`train`, :func:`train_enhancer`,
-  :func:`load_run`, :func:`load_enhancer_run`;
+  :func:`load_run`, :func:`load_enhancer_run` (and :func:`newest_enhancer_run`, the
+  newest finished one under a folder);
 - :mod:`~audiogan_kit.training.diagnostics` (notebooks/07_troubleshooting.ipynb):
   :func:`diagnose` reads a run's history (and its clips' checks) into named
   :class:`Finding`\\ s; :mod:`~audiogan_kit.training.examine`: :func:`examine_run` (a run's
@@ -77,11 +78,15 @@ from .pair_gan import EnhancementGAN, build_enhancement_gan, enhance_windows
 from .precision import adam, compile_with_adam, set_precision
 from .run_folder import RunFolder, load_sample_set, load_stats, read_history, sample_set_paths
 from .runs import (
+    ENHANCER_CONFIGS,
     RunGenerator,
+    load_enhancer_config,
     load_enhancer_run,
     load_run,
     make_enhancer_trainer,
     make_trainer,
+    newest_checkpoint_step,
+    newest_enhancer_run,
     train,
     train_enhancer,
 )
@@ -97,6 +102,7 @@ __all__ = [
     "last_rows",
     "RunExamination",
     "examine_run",
+    "ENHANCER_CONFIGS",
     "ENHANCER_TRAIN_PRESETS",
     "GAN",
     "METRIC_ENHANCER_TRAIN_PRESETS",
@@ -136,6 +142,7 @@ __all__ = [
     "export_generator",
     "format_duration",
     "global_norm",
+    "load_enhancer_config",
     "load_enhancer_run",
     "load_exported",
     "load_latest_checkpoint",
@@ -143,6 +150,8 @@ __all__ = [
     "load_sample_set",
     "load_stats",
     "make_enhancer_trainer",
+    "newest_checkpoint_step",
+    "newest_enhancer_run",
     "make_trainer",
     "metric_discriminator_loss",
     "metric_generator_loss",

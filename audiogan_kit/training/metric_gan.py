@@ -26,7 +26,7 @@ from ..layers import stft_magnitudes
 from .configs import MetricEnhancerTrainConfig
 from .examples import batch_indices
 from .pair_gan import enhance_windows
-from .precision import compile_with_adam, set_precision
+from .precision import build_compiled
 from .two_player import TwoPlayerModel
 
 __all__ = [
@@ -298,13 +298,10 @@ def build_metric_enhancement_gan(config: MetricEnhancerTrainConfig) -> MetricEnh
     Seed Keras first (``keras.utils.set_random_seed(config.seed)``, as
     :func:`~audiogan_kit.training.train_enhancer` does) for a reproducible start.
     """
-    generator = models.build_mask_generator(config.model)
-    discriminator = models.build_metric_discriminator(config.model)
-    gan = MetricEnhancementGAN(
-        set_precision(generator, config.precision),
-        set_precision(discriminator, config.precision),
+    return build_compiled(
+        MetricEnhancementGAN,
+        models.build_mask_generator(config.model),
+        models.build_metric_discriminator(config.model),
         config,
-        seed=config.seed,
+        config,
     )
-    compile_with_adam(gan, config)
-    return gan

@@ -20,7 +20,7 @@ from .. import losses, models
 from ..arrays import to_numpy
 from ..config import AudioConfig
 from .configs import EnhancerTrainConfig
-from .precision import compile_with_adam, set_precision
+from .precision import build_compiled
 from .two_player import TwoPlayerModel
 
 __all__ = ["EnhancementGAN", "build_enhancement_gan", "enhance_windows"]
@@ -168,17 +168,14 @@ def build_enhancement_gan(config: EnhancerTrainConfig) -> EnhancementGAN:
     (``keras.utils.set_random_seed(config.seed)``, as
     :func:`~audiogan_kit.training.train_enhancer` does) for a reproducible start.
     """
-    generator = models.build_enhancer_generator(config.model)
-    discriminator = models.build_pair_discriminator(config.model)
-    gan = EnhancementGAN(
-        set_precision(generator, config.precision),
-        set_precision(discriminator, config.precision),
+    return build_compiled(
+        EnhancementGAN,
+        models.build_enhancer_generator(config.model),
+        models.build_pair_discriminator(config.model),
+        config,
         config.audio,
         l1_weight=config.l1_weight,
         adversarial_weight=config.adversarial_weight,
         spectral_weight=config.spectral_weight,
         spectral_fft_sizes=config.spectral_fft_sizes,
-        seed=config.seed,
     )
-    compile_with_adam(gan, config)
-    return gan

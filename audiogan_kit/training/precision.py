@@ -11,11 +11,13 @@ affected. With ``"mixed_float16"`` the losses are scaled
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 from ..config import OptimizerConfig
 
-__all__ = ["adam", "compile_with_adam", "set_precision"]
+__all__ = ["adam", "build_compiled", "compile_with_adam", "set_precision"]
 
 
 def set_precision(model: keras.Model, precision: str) -> keras.Model:
@@ -63,3 +65,25 @@ def compile_with_adam(model: keras.Model, config: OptimizerConfig) -> None:
         d_optimizer=adam(config, config.d_learning_rate, "d", d_updates),
         g_optimizer=adam(config, config.g_learning_rate, "g"),
     )
+
+
+def build_compiled(
+    model_class: type,
+    generator: keras.Model,
+    discriminator: keras.Model,
+    config: OptimizerConfig,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """``model_class(generator, discriminator, *args, seed=config.seed, **kwargs)`` with both
+    networks in ``config.precision`` (:func:`set_precision`), compiled with Adam from
+    ``config`` (:func:`compile_with_adam`): what building any two-player run ends with."""
+    model = model_class(
+        set_precision(generator, config.precision),
+        set_precision(discriminator, config.precision),
+        *args,
+        seed=config.seed,
+        **kwargs,
+    )
+    compile_with_adam(model, config)
+    return model

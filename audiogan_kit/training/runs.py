@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from ..callbacks import TrainCallback
-from .checkpoints import load_latest_checkpoint
+from .checkpoints import checkpoint_paths, load_latest_checkpoint
 from .configs import EnhancerTrainConfig, MetricEnhancerTrainConfig, TrainConfig
 from .examples import (
     EpochBatches,
@@ -39,12 +39,16 @@ from .run_folder import RunFolder, load_stats
 from .trainer import Trainer
 
 __all__ = [
+    "ENHANCER_CONFIGS",
     "RunGenerator",
     "generator_inputs",
+    "load_enhancer_config",
     "load_enhancer_run",
     "load_run",
     "make_enhancer_trainer",
     "make_trainer",
+    "newest_checkpoint_step",
+    "newest_enhancer_run",
     "train",
     "train_enhancer",
 ]
@@ -284,9 +288,20 @@ def load_run(run_dir: str | Path, log: Callable[[str], None] = print) -> RunGene
     return RunGenerator(run_dir, log)
 
 
-def load_enhancer_run(run_dir: str | Path, log: Callable[[str], None] = print) -> keras.Model:
-    """The generator of an enhancer run (SEGAN or mask enhancer, its newest good
-    checkpoint), for ``enhance()``."""
+#: The config classes of enhancer runs, by the name ``config.json`` stores under ``__class__``.
+ENHANCER_CONFIGS: dict[str, type] = {
+    cls.__name__: cls for cls in (EnhancerTrainConfig, MetricEnhancerTrainConfig)
+}
+
+
+def load_enhancer_config(run_dir: str | Path) -> EnhancerTrainConfig | MetricEnhancerTrainConfig:
+    """The saved config of an enhancer run (SEGAN or the mask enhancer): its ``config.json``
+    says which.
+
+    Raises:
+        ValueError: no ``config.json``, an unreadable one, or the config of another kind of
+            run (a GAN's ``TrainConfig``); the message names the folder.
+    """
     import json
 
     run_dir = Path(run_dir)
@@ -297,13 +312,54 @@ def load_enhancer_run(run_dir: str | Path, log: Callable[[str], None] = print) -
             kind = json.loads(path.read_text()).get("__class__")
         except (ValueError, AttributeError):
             kind = None  # _saved_config reports the bad file
-    if kind == MetricEnhancerTrainConfig.__name__:
-        config = _saved_config(
-            run_dir, MetricEnhancerTrainConfig, "an enhancer run", "train_enhancer"
+    if kind is not None and kind not in ENHANCER_CONFIGS:
+        raise ValueError(
+            f"{run_dir} is not an enhancer run: its config.json is a {kind} (a GAN run is "
+            "used by `audiogan generate`); give a folder that training.train_enhancer wrote."
         )
+    cls = ENHANCER_CONFIGS.get(kind, EnhancerTrainConfig)
+    return _saved_config(run_dir, cls, "an enhancer run", "training.train_enhancer")
+
+
+def newest_checkpoint_step(run_dir: str | Path) -> int | None:
+    """The step of the run's newest checkpoint file (from its name), ``None`` without one."""
+    paths = checkpoint_paths(run_dir)
+    return int(paths[-1].stem.removeprefix("ckpt-")) if paths else None
+
+
+def newest_enhancer_run(root: str | Path) -> Path | None:
+    """The finished enhancer run under ``root`` (its sub-folders) with the newest checkpoint.
+
+    Finished: its newest checkpoint is at the config's ``num_steps`` or later. Folders
+    that are not enhancer runs, or that hold an unreadable config, are passed over.
+    """
+    found = []
+    root = Path(root)
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        try:
+            config = load_enhancer_config(folder)
+        except ValueError:
+            continue
+        step = newest_checkpoint_step(folder)
+        if step is not None and step >= config.num_steps:
+            found.append((checkpoint_paths(folder)[-1].stat().st_mtime, folder))
+    return max(found)[1] if found else None
+
+
+def load_enhancer_run(run_dir: str | Path, log: Callable[[str], None] = print) -> keras.Model:
+    """The generator of an enhancer run (SEGAN or mask enhancer, its newest good
+    checkpoint), for ``enhance()``; it maps float32 ``[batch, config.model.num_samples, 1]``
+    at ``config.audio.sample_rate`` Hz to the same shape.
+
+    Raises:
+        ValueError: not an enhancer run (:func:`load_enhancer_config`), or no usable
+            checkpoint.
+    """
+    run_dir = Path(run_dir)
+    config = load_enhancer_config(run_dir)
+    if isinstance(config, MetricEnhancerTrainConfig):
         gan = build_metric_enhancement_gan(config)
     else:
-        config = _saved_config(run_dir, EnhancerTrainConfig, "an enhancer run", "train_enhancer")
         gan = build_enhancement_gan(config)
     if load_latest_checkpoint(gan, run_dir, log) is None:
         raise ValueError(f"{run_dir} has no usable checkpoint; train it first.")
