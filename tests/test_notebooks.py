@@ -75,8 +75,30 @@ def test_notebook_follows_the_skeleton(path: Path):
     assert "audiogan_kit" in code, f"{path.name}: a notebook teaches with the kit's package"
 
 
-@pytest.mark.notebook
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
-def test_notebook_runs_in_quick_mode(path: Path, tmp_path: Path):
-    _executed, errors = _notebooks.execute(path, tmp_path / path.name, {"quick": True})
-    assert not errors, errors
+# A notebook with a browser test (tests/browser/test_notebookNN.py) runs there, in JupyterLab:
+# Run All in quick mode, failing on any cell that raises, then its controls clicked. Running it
+# here too would only repeat that run.
+BROWSER_TESTED = [
+    p for p in NOTEBOOKS if (REPO / "tests" / "browser" / f"test_notebook{p.name[:2]}.py").is_file()
+]
+HEADLESS = [p for p in NOTEBOOKS if p not in BROWSER_TESTED]
+
+
+def test_every_notebook_runs_in_quick_mode_somewhere():
+    """Each notebook runs in quick mode here (papermill) or in the browser suite, never neither."""
+    assert sorted(BROWSER_TESTED + HEADLESS) == NOTEBOOKS
+    for path in BROWSER_TESTED:
+        test = (REPO / "tests" / "browser" / f"test_notebook{path.name[:2]}.py").read_text()
+        assert path.name in test and "run_all_cells" in test and "traceback_problems" in test, (
+            f"tests/browser/test_notebook{path.name[:2]}.py must Run All {path.name} and check "
+            f"its outputs for tracebacks, or {path.name} runs nowhere"
+        )
+
+
+if HEADLESS:  # (an empty parametrisation would show as a skipped test)
+
+    @pytest.mark.notebook
+    @pytest.mark.parametrize("path", HEADLESS, ids=_id)
+    def test_notebook_runs_in_quick_mode(path: Path, tmp_path: Path):
+        _executed, errors = _notebooks.execute(path, tmp_path / path.name, {"quick": True})
+        assert not errors, errors
