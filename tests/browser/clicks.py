@@ -140,13 +140,28 @@ def run_notebook_and_check(
     wait_for_widgets(page)
     shot = screenshot_notebook(page, screenshot_dir / f"{prefix}-notebook.png")
     print(f"screenshot: {shot}")
-    assert traceback_problems(page) == []
-    assert widget_problems(page) == []
+    # (this module is not assertion-rewritten by pytest: each assert carries its message)
+    problems = traceback_problems(page)
+    assert problems == [], problems
+    problems = widget_problems(page)
+    assert problems == [], problems
     audio = audio_reports(page)
-    assert audio_problems(audio) == []
+    problems = audio_problems(audio)
+    assert problems == [], problems
     images = image_reports(page)
-    assert image_problems(images) == []
+    problems = image_problems(images)
+    assert problems == [], (problems, [i["src"][:80] for i in images])
     assert all(i["width"] >= 100 and i["height"] >= 50 for i in images), [
         (i["width"], i["height"]) for i in images
     ]
     return {"seconds": seconds, "audio": audio, "images": images}
+
+
+def output_with_control(page, label: str, kind: str):
+    """The output areas holding the ipywidgets control of ``kind`` (``dropdown``, ``slider``)
+    described ``label`` (the inner locator of a filter must start at the page)."""
+    inner = page.locator(
+        f".widget-{kind}",
+        has=page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")),
+    )
+    return page.locator(_OUTPUT).filter(has=inner)
