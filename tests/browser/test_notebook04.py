@@ -79,9 +79,7 @@ def _columns(comparison) -> list[str]:
     return comparison.locator("table tr th").all_inner_texts()
 
 
-def test_notebook04_sample_slider_and_run_comparison(
-    page, lab_server, notebook04, screenshot_dir
-):
+def test_notebook04_sample_slider_and_run_comparison(page, lab_server, notebook04, screenshot_dir):
     shown = run_notebook_and_check(
         page, lab_server, notebook04, screenshot_dir, "04_training", timeout_s=420
     )

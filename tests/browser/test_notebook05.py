@@ -136,8 +136,7 @@ def test_notebook05_comparison_judge_view_and_latent_walk(
     digests = _digests(walk)
     step_before, step_after = move_slider(walk, "Path step")
     poll(
-        lambda: shown_sources(walk)[0][1] != audio_src[1]
-        and shown_sources(walk)[1] != image_src,
+        lambda: shown_sources(walk)[0][1] != audio_src[1] and shown_sources(walk)[1] != image_src,
         30,
         "Path step replaces the current clip's player and the picture",
     )
@@ -155,7 +154,8 @@ def test_notebook05_comparison_judge_view_and_latent_walk(
         # the current player and the picture, and both ends: a new path
         wait_until_shown_changes(walk, before)
         after = _digests(walk)
-        shot = screenshot_element(walk, screenshot_dir / f"05_evaluation-latent-{name}.png")
+        slug = name.lower().replace(" ", "-")
+        shot = screenshot_element(walk, screenshot_dir / f"05_evaluation-latent-{slug}.png")
         print(f"LatentInterpolation: {name}: {shot}")
         _check_decoded(walk)
         assert all(a != b for a, b in zip(after[0], digests[0], strict=True)), name
