@@ -92,8 +92,16 @@ def test_notebook03_loss_explorer_trains_on_a_click(page, lab_server, notebook03
 
     figure_after = poll(new_figure, 120, "Train shows a new run's text and figure")
     shot = screenshot_element(explorer, screenshot_dir / "03_losses-explorer-after-train.png")
-    print(f"after Train: {_run_text(explorer)!r}; screenshot {shot}")
+    print(
+        f"after Train: {_run_text(explorer)!r}; figure {figure_after['width']}x"
+        f"{figure_after['height']} px, mean {figure_after['mean']:.0f} (before "
+        f"{figure_before['mean']:.0f}); screenshot {shot}"
+    )
     assert image_problems([figure_after]) == []
     assert figure_after["src"] != figure_before["src"]
+    # Not asserted yet (an open finding, issue 15 item 8): in this browser run the figure a
+    # click draws decodes at 1653 x 341 px but is blank (mean 0: every pixel transparent; a
+    # 3 KB PNG in the page), while a click sent straight to a kernel (jupyter_client) gets a
+    # full figure back. Once found and fixed: assert figure_after["mean"] > 100.
     assert log_tracebacks(lab_server, offset) == []
     assert widget_problems(page) == [] and traceback_problems(page) == []
