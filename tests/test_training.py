@@ -481,6 +481,8 @@ def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_pat
     comparison.controls["n_critic"].value = 2
     comparison.controls["num_steps"].value = 12
     comparison.controls["n_critic"].value = 1
+    # No judge plot shown before a judged run has drawn it (an empty <img> in a browser).
+    assert comparison.judge_plot not in comparison.children
     comparison.start_button.click()
     comparison.dashboard.wait(timeout=120)
     (row,) = comparison.results
@@ -493,6 +495,8 @@ def test_run_comparison_trains_with_the_chosen_values_and_tabulates_them(tmp_pat
     assert judge.seen == [((20, 4096), [d % 10 for d in range(20)])] * 4
     assert comparison.judge_curves == {"run-1": [(3, 0.5), (6, 0.5), (9, 0.5), (12, 0.5)]}
     assert bytes(comparison.judge_plot.value).startswith(b"\x89PNG")
+    at = comparison.children.index(comparison.table)
+    assert comparison.children[at + 1] is comparison.judge_plot  # drawn: under the table
     assert row["judge_accuracy"] == 0.5 and "<td>0.5</td>" in comparison.table.value
     # The run's last sample set, as players under the table.
     audio, labels = comparison.end_samples["run-1"]

@@ -413,9 +413,11 @@ class RunComparison(ipywidgets.VBox):
         self.judge_plot = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="640px"))
         self.dashboard_box = ipywidgets.VBox([])
         self.dashboard: TrainingDashboard | None = None
+        # judge_plot joins the children when a judged run first draws it: shown empty, it
+        # would be an <img> without a picture (issue 15: the browser suite counts every one)
         children = [
             *self.controls.values(), self.start_button, self.message, self.table,
-            self.judge_plot, self.samples_box, self.dashboard_box,
+            self.samples_box, self.dashboard_box,
         ]
         super().__init__(children)
 
@@ -529,6 +531,9 @@ class RunComparison(ipywidgets.VBox):
         ax.legend(loc="upper left", fontsize=8)
         fig.tight_layout()
         self.judge_plot.value = plots.figure_to_png(fig)
+        if self.judge_plot not in self.children:  # under the table
+            at = self.children.index(self.table) + 1
+            self.children = [*self.children[:at], self.judge_plot, *self.children[at:]]
 
     def _add_samples(self, name: str, step: int, audio: np.ndarray, labels: np.ndarray) -> None:
         from .players import player_grid
