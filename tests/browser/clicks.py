@@ -16,12 +16,15 @@ from pathlib import Path
 from .harness import (
     audio_problems,
     audio_reports,
+    click_run_all,
+    code_cell_prompts,
     image_problems,
     image_reports,
     open_notebook,
     run_all_cells,
     screenshot_notebook,
     traceback_problems,
+    wait_for_all_cells,
     wait_for_widgets,
     widget_problems,
 )
@@ -126,16 +129,25 @@ def log_tracebacks(server, offset: int) -> list[str]:
 
 
 def run_notebook_and_check(
-    page, server, notebook, screenshot_dir: Path, prefix: str, timeout_s: float
+    page, server, notebook, screenshot_dir: Path, prefix: str, timeout_s: float,
+    while_running: Callable[[object], None] | None = None,
 ) -> dict:
     """Open the notebook, Run All, and check what every notebook must show.
+
+    ``while_running(page)``, if given, is called once Run All has been clicked (to act on the
+    notebook while its cells run, e.g. interrupt a training run); Run All must still end.
 
     Every code cell numbered (``run_all_cells`` raises otherwise), no traceback in an output,
     every widget rendered, every player and picture decodes. Returns ``{"seconds", "audio",
     "images"}`` (the reports); writes ``<prefix>-notebook.png``.
     """
     open_notebook(page, server, notebook)
-    seconds = run_all_cells(page, notebook.num_code_cells, timeout_s=timeout_s)
+    if while_running is None:
+        seconds = run_all_cells(page, notebook.num_code_cells, timeout_s=timeout_s)
+    else:
+        start = click_run_all(page)
+        while_running(page)
+        seconds = wait_for_all_cells(page, notebook.num_code_cells, start, timeout_s)
     print(f"{prefix}: ran all {notebook.num_code_cells} code cells in {seconds:.1f} s")
     wait_for_widgets(page)
     shot = screenshot_notebook(page, screenshot_dir / f"{prefix}-notebook.png")
@@ -165,3 +177,49 @@ def output_with_control(page, label: str, kind: str):
         has=page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")),
     )
     return page.locator(_OUTPUT).filter(has=inner)
+
+
+# --------------------------------------------------------------------------- dashboards
+
+
+def dashboard_status(page, index: int = 0):
+    """The status line of the notebook's ``index``-th training dashboard (next to its Stop).
+
+    Read it with ``text_content()``: JupyterLab does not render cells scrolled out of view, and
+    ``inner_text()`` of those is empty."""
+    header = page.locator(".jp-NotebookPanel .widget-hbox:has(> button.jupyter-button)")
+    return header.filter(has=button_named(page, "Stop")).nth(index).locator(".widget-label")
+
+
+def wait_for_dashboard_step(page, index: int, at_least: int, timeout_s: float = 120.0) -> int:
+    """Wait until dashboard ``index`` shows step >= ``at_least``; the step it shows."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        label = dashboard_status(page, index)
+        found = re.match(r"step (\d+) /", label.text_content()) if label.count() else None
+        if found and int(found.group(1)) >= at_least:
+            return int(found.group(1))
+        if time.monotonic() > deadline:
+            headers = page.locator(".jp-NotebookPanel .widget-hbox:has(> button)")
+            raise TimeoutError(
+                f"dashboard {index} never showed step {at_least} within {timeout_s:.0f} s; "
+                f"prompts: {code_cell_prompts(page)}; rows with a button: "
+                f"{[t[:80] for t in headers.all_text_contents()]}"
+            )
+        page.wait_for_timeout(200)
+
+
+def dashboard_stopped_step(page, index: int, timeout_s: float = 30.0) -> int:
+    """Wait until dashboard ``index`` says its run finished after a stop; that step."""
+    deadline = time.monotonic() + timeout_s
+    while "finished at step" not in (text := dashboard_status(page, index).text_content()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"dashboard {index} did not stop within {timeout_s:.0f} s: {text!r}")
+        page.wait_for_timeout(200)
+    assert "(stopped)" in text, f"dashboard {index} finished without a stop: {text!r}"
+    return int(re.search(r"finished at step (\d+)", text).group(1))
+
+
+def interrupt_kernel(page) -> None:
+    """Click JupyterLab's interrupt button (the notebook toolbar's square)."""
+    page.locator('.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]').click()

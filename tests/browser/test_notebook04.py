@@ -1,9 +1,12 @@
 """Notebook 04 in a real browser: Run All, then the sample-set slider and the run comparison.
 
-The notebook runs in quick mode (``quick = True`` set in a copy: 60 training steps, a sample
-set every 30, no judge). The checks after Run All: every code cell ran, no traceback in any
-output, every widget rendered, every player decodes with the clip length (8,192 samples at
-8 kHz: 1.024 s), every picture decodes. Then, as a person would:
+The notebook runs in quick mode (``quick = True`` set in a copy: a sample set every 30 steps,
+no judge) with ``num_steps = 5000``: the dashboard's run would take minutes, and while its
+``wait()`` cell blocks, the test clicks JupyterLab's interrupt button once the run is past
+step 60; the run must stop within a few steps with a checkpoint and Run All must go on (the
+resume cell trains 10 more steps from it). The checks after Run All: every code cell ran, no
+traceback in any output, every widget rendered, every player decodes with the clip length
+(8,192 samples at 8 kHz: 1.024 s), every picture decodes. Then, as a person would:
 
 - "Listen as it learns" (``widgets.SampleSetBrowser``): move its "step" slider one step; its
   players and pictures are all replaced, with other sounds and pixels.
@@ -12,7 +15,6 @@ output, every widget rendered, every player decodes with the clip length (8,192 
   again: two rows in the table with the two latent sizes, no error text, "Start run" enabled
   again, no traceback in the kernel's log.
 
-The training dashboard cells are left as they are (a Stop test is written elsewhere).
 Screenshots: ``tests/browser/screenshots/04_training-*.png``.
 """
 
@@ -28,12 +30,15 @@ from audiogan_kit import AudioConfig
 from .clicks import (
     button_named,
     click_button,
+    dashboard_stopped_step,
     drag_slider,
+    interrupt_kernel,
     log_offset,
     log_tracebacks,
     output_with_control,
     poll,
     run_notebook_and_check,
+    wait_for_dashboard_step,
 )
 from .harness import (
     audio_problems,
@@ -55,6 +60,8 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "04_training.ipynb"
 CLIP_S = AudioConfig().num_samples / AudioConfig().sample_rate  # 1.024 s
 OUTPUT = ".jp-NotebookPanel .jp-OutputArea-output"
+NUM_STEPS = 5000  # minutes of training if the interrupt does not stop it (under an hour: no guard)
+STOP_WITHIN = 30  # steps between the step shown when interrupting and the run's last
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -65,7 +72,7 @@ def notebook04(lab_server, fsdd_path):
     source = REPO / "notebooks" / NOTEBOOK
     if not source.is_file():
         pytest.fail(f"{source} is missing: the browser suite checks notebook 04", pytrace=False)
-    return copy_notebook(source, lab_server.root, {"quick": True})
+    return copy_notebook(source, lab_server.root, {"quick": True, "num_steps": NUM_STEPS})
 
 
 def _table_rows(comparison) -> list[list[str]]:
@@ -79,10 +86,26 @@ def _columns(comparison) -> list[str]:
     return comparison.locator("table tr th").all_inner_texts()
 
 
-def test_notebook04_sample_slider_and_run_comparison(page, lab_server, notebook04, screenshot_dir):
+def test_notebook04_interrupt_sample_slider_and_run_comparison(
+    page, lab_server, notebook04, screenshot_dir
+):
+    interrupted = {}
+
+    def interrupt_the_waited_for_run(page) -> None:
+        interrupted["shown"] = wait_for_dashboard_step(page, 0, 65, timeout_s=300)
+        interrupt_kernel(page)
+
     shown = run_notebook_and_check(
-        page, lab_server, notebook04, screenshot_dir, "04_training", timeout_s=420
+        page, lab_server, notebook04, screenshot_dir, "04_training", timeout_s=420,
+        while_running=interrupt_the_waited_for_run,
     )
+    stopped = dashboard_stopped_step(page, 0)
+    print(f"dashboard: interrupted at step {interrupted['shown']}, stopped at step {stopped}")
+    assert interrupted["shown"] <= stopped <= interrupted["shown"] + STOP_WITHIN < NUM_STEPS
+    hint = page.locator(OUTPUT, has_text="interrupted: stopped at step").text_content()
+    assert f"interrupted: stopped at step {stopped}, checkpoint saved" in hint
+    resumed = page.locator(OUTPUT, has_text="now at step").text_content()
+    assert f"now at step {stopped + 10} " in resumed, resumed
     durations = sorted({round(a["duration"], 3) for a in shown["audio"]})
     assert durations == [pytest.approx(CLIP_S, abs=1e-3)], durations
 

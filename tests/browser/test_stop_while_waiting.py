@@ -11,12 +11,16 @@ The last cell starts a second run with no cell waiting: its dashboard's Stop but
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from .clicks import (
+    dashboard_stopped_step,
+    interrupt_kernel,
+    wait_for_dashboard_step,
+)
 from .harness import (
     click_run_all,
     code_cell_prompts,
@@ -37,34 +41,6 @@ STOP_WITHIN = 100
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
-def _status(page, index: int):
-    """The status line of the notebook's ``index``-th dashboard (a Label next to its Stop)."""
-    return page.locator(".jp-NotebookPanel .widget-hbox:has(> button.jupyter-button)").nth(
-        index
-    ).locator(".widget-label")
-
-
-def _wait_for_step(page, index: int, at_least: int, timeout_s: float = 120.0) -> int:
-    """Wait until dashboard ``index`` shows step >= ``at_least``; the step it shows."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        label = _status(page, index)
-        found = re.match(r"step (\d+) /", label.inner_text()) if label.count() else None
-        if found and int(found.group(1)) >= at_least:
-            return int(found.group(1))
-        assert time.monotonic() < deadline, f"run {index} did not start: {code_cell_prompts(page)}"
-        page.wait_for_timeout(200)
-
-
-def _stopped_step(page, index: int, timeout_s: float = 30.0) -> int:
-    deadline = time.monotonic() + timeout_s
-    while "finished at step" not in (text := _status(page, index).inner_text()):
-        assert time.monotonic() < deadline, f"run {index} did not stop: {text!r}"
-        page.wait_for_timeout(200)
-    assert "(stopped)" in text, text
-    return int(re.search(r"finished at step (\d+)", text).group(1))
-
-
 def test_an_interrupt_stops_a_waited_for_run_and_stop_stops_a_background_one(
     page, lab_server, screenshot_dir
 ):
@@ -73,7 +49,7 @@ def test_an_interrupt_stops_a_waited_for_run_and_stop_stops_a_background_one(
     open_notebook(page, lab_server, notebook)
     start = click_run_all(page)
 
-    at_interrupt = _wait_for_step(page, 0, 20)
+    at_interrupt = wait_for_dashboard_step(page, 0, 20)
     prompts = code_cell_prompts(page)
     # JupyterLab shows [*] on the running cell and on the queued ones alike.
     assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts[:3]), prompts
@@ -84,12 +60,12 @@ def test_an_interrupt_stops_a_waited_for_run_and_stop_stops_a_background_one(
     except PlaywrightTimeoutError:
         labels = page.locator(".jp-NotebookPanel .widget-label").all_inner_texts()
         pytest.fail(f"the dashboard should say how to stop a run a cell waits for: {labels}")
-    page.locator('.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]').click()
+    interrupt_kernel(page)
     seconds = wait_for_all_cells(page, notebook.num_code_cells, start, timeout_s=90)
     print(f"interrupted at step {at_interrupt}; Run All ended {seconds:.1f} s after it began")
 
     assert traceback_problems(page) == [] and widget_problems(page) == []
-    interrupted = _stopped_step(page, 0)
+    interrupted = dashboard_stopped_step(page, 0)
     assert at_interrupt <= interrupted <= at_interrupt + STOP_WITHIN, (at_interrupt, interrupted)
     printed = page.locator(".jp-NotebookPanel .jp-OutputArea-output", has_text="after the wait")
     found = re.search(r"after the wait: step (\d+) of (\d+), stopped=(\w+)", printed.inner_text())
@@ -98,11 +74,11 @@ def test_an_interrupt_stops_a_waited_for_run_and_stop_stops_a_background_one(
     assert page.locator(".jp-NotebookPanel .widget-label", has_text="interrupted: stopped").count()
 
     # The second run trains while the kernel is idle: its own Stop button reaches it.
-    at_click = _wait_for_step(page, 1, 20)
+    at_click = wait_for_dashboard_step(page, 1, 20)
     page.locator(".jp-NotebookPanel .widget-hbox > button.jupyter-button", has_text="Stop").nth(
         1
     ).click()
-    clicked = _stopped_step(page, 1)
+    clicked = dashboard_stopped_step(page, 1)
     shot = screenshot_notebook(page, screenshot_dir / "stop-selftest-notebook.png")
     print(f"second run: Stop clicked at step {at_click}, stopped at {clicked}; {shot}")
     assert at_click <= clicked <= at_click + STOP_WITHIN, (at_click, clicked)
