@@ -39,7 +39,9 @@ __all__ = [
     "CRITIC_STEPS",
     "LOSSES",
     "PENALTIES",
+    "STFT_RESOLUTIONS",
     "LossPair",
+    "discriminator_feature_loss",
     "feature_matching_loss",
     "gradient_penalty",
     "hinge_discriminator_loss",
@@ -51,6 +53,9 @@ __all__ = [
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "minimax_value",
+    "multi_resolution_stft_loss",
+    "multiscale_lsgan_discriminator_loss",
+    "multiscale_lsgan_generator_loss",
     "nonsaturating_generator_loss",
     "r1_penalty",
     "spectral_loss",
@@ -367,6 +372,116 @@ def spectral_loss(
         estimate = ops.log(stft_magnitude(enhanced, config) + floor)
         total = total + ops.mean(ops.abs(estimate - target))
     return weight * total / len(fft_sizes)
+
+
+#: (n_fft, hop) pairs of :func:`multi_resolution_stft_loss`: 16, 32 and 64 ms windows at
+#: 8 kHz (Parallel WaveGAN's 21-85 ms at 24 kHz, scaled to FSDD's short words), hop n / 4.
+STFT_RESOLUTIONS = ((128, 32), (256, 64), (512, 128))
+
+
+def multi_resolution_stft_loss(
+    target: Any,
+    estimate: Any,
+    audio: AudioConfig = DEFAULT_CONFIG,
+    resolutions: tuple[tuple[int, int], ...] = STFT_RESOLUTIONS,
+    weight: float = 1.0,
+    floor: float = 1e-3,
+) -> Any:
+    """Parallel WaveGAN's multi-resolution STFT loss (Yamamoto et al. 2020), times ``weight``.
+
+    For each ``(n_fft, hop)`` in ``resolutions`` (Hann window of ``n_fft`` samples,
+    :func:`audiogan_kit.features.stft_magnitude`), with ``S`` the target's magnitudes and
+    ``S^`` the estimate's: spectral convergence ``||S - S^||_F / ||S||_F`` (per clip, then the
+    batch mean) plus the log-magnitude distance ``mean |log(S^ + floor) - log(S + floor)|``
+    (the term of :func:`spectral_loss`); the sum of the two, averaged over the resolutions.
+    The first term follows the loud bins (formants, harmonics), the second the quiet ones.
+
+    Args:
+        target, estimate: float32 ``[batch, samples, 1]`` (or ``[batch, samples]``) in
+            [-1, 1], ``samples == audio.num_samples``.
+        audio: the clips' :class:`~audiogan_kit.config.AudioConfig` (its STFT settings are
+            replaced by each resolution).
+        resolutions: ``(n_fft, hop)`` pairs in samples, ``n_fft`` at most the clip length.
+        floor: amplitude added before the log (see :func:`spectral_loss`).
+
+    Returns:
+        A float32 scalar tensor, 0 when ``estimate == target``; about 2 per resolution
+        (convergence 1 + the log distance) for a silent estimate of a loud target.
+    """
+    from .features import stft_magnitude
+
+    if not resolutions or max(n for n, _ in resolutions) > audio.num_samples:
+        raise ValueError(
+            f"multi_resolution_stft_loss: resolutions {tuple(resolutions)} must be non-empty "
+            f"with n_fft at most the clip length ({audio.num_samples} samples)."
+        )
+    target = ops.cast(target, "float32")
+    estimate = ops.cast(estimate, "float32")
+    total = ops.zeros((), "float32")
+    for n_fft, hop in resolutions:
+        config = dataclasses.replace(audio, n_fft=int(n_fft), hop_length=int(hop))
+        wanted = stft_magnitude(target, config)
+        made = stft_magnitude(estimate, config)
+        error = ops.sqrt(ops.sum(ops.square(wanted - made), axis=(1, 2)))
+        norm = ops.sqrt(ops.sum(ops.square(wanted), axis=(1, 2)))
+        convergence = ops.mean(error / (norm + 1e-7))
+        log_distance = ops.mean(ops.abs(ops.log(made + floor) - ops.log(wanted + floor)))
+        total = total + convergence + log_distance
+    return weight * total / len(resolutions)
+
+
+# --- a vocoder's discriminators (MelGAN, HiFi-GAN) ------------------------------------------
+
+
+def discriminator_feature_loss(
+    real_features: Any, fake_features: Any, weight: float = 1.0
+) -> Any:
+    """MelGAN's feature matching: the L1 distance between the discriminators' feature maps.
+
+    ``weight * mean_l mean |D_l(x) - D_l(G(s))|`` over every feature map ``l`` of every
+    sub-discriminator, for the real clip ``x`` and the clip generated from its spectrogram
+    ``s`` (pairs, unlike :func:`feature_matching_loss`, which compares batch means of
+    unpaired examples). The real maps are held constant (no gradient).
+
+    Args:
+        real_features, fake_features: lists of float tensors, map ``l`` of the same shape in
+            both (``[batch, ...]``).
+
+    Returns:
+        A float32 scalar tensor: 0 when every map agrees.
+    """
+    if len(real_features) != len(fake_features) or not real_features:
+        raise ValueError(
+            f"discriminator_feature_loss: {len(real_features)} real and {len(fake_features)} "
+            "generated feature maps; give the same non-zero number."
+        )
+    total = ops.zeros((), "float32")
+    for real, fake in zip(real_features, fake_features, strict=True):
+        real = ops.stop_gradient(ops.cast(real, "float32"))
+        total = total + ops.mean(ops.abs(ops.cast(fake, "float32") - real))
+    return weight * total / len(real_features)
+
+
+def multiscale_lsgan_discriminator_loss(
+    real_logits: list, fake_logits: list, weight: float = 1.0
+) -> Any:
+    """:func:`lsgan_discriminator_loss` summed over sub-discriminators (HiFi-GAN, MelGAN).
+
+    Each entry is one sub-discriminator's logit map (any shape); the least-squares loss
+    averages over its positions.
+    """
+    total = ops.zeros((), "float32")
+    for real, fake in zip(real_logits, fake_logits, strict=True):
+        total = total + lsgan_discriminator_loss(real, fake)
+    return weight * total
+
+
+def multiscale_lsgan_generator_loss(fake_logits: list, weight: float = 1.0) -> Any:
+    """:func:`lsgan_generator_loss` summed over sub-discriminators' logit maps."""
+    total = ops.zeros((), "float32")
+    for fake in fake_logits:
+        total = total + lsgan_generator_loss(fake)
+    return weight * total
 
 
 def magnitude_loss(

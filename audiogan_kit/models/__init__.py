@@ -11,6 +11,8 @@ Introduced in notebooks/02_models.ipynb.
   (:class:`EnhancerConfig`, :data:`ENHANCER_PRESETS`);
 - :mod:`~audiogan_kit.models.metricgan`: a MetricGAN+-style mask enhancer and its metric
   discriminator, which predicts PESQ (:class:`MetricEnhancerConfig`);
+- :mod:`~audiogan_kit.models.vocoder`: a MelGAN/HiFi-GAN-style vocoder (log-mel frames to
+  waveforms) and its multi-scale / multi-period discriminators (:class:`VocoderConfig`);
 - :mod:`~audiogan_kit.models.judge`: the digit classifier that evaluation scores audio with;
 - :mod:`~audiogan_kit.models.blocks`: the building blocks they share (stem, upsampling,
   spectral norm, conditional logit head);
@@ -47,13 +49,26 @@ from .segan import (
     build_pair_discriminator,
 )
 from .summary import layer_table, parameter_count, receptive_field
+from .vocoder import (
+    DISCRIMINATOR_KINDS,
+    VOCODER_PRESETS,
+    PeriodFold,
+    VocoderConfig,
+    build_vocoder_discriminator,
+    build_vocoder_generator,
+    split_discriminator_outputs,
+)
 
 __all__ = [
     "ARCHITECTURES",
     "CONDITIONING",
+    "DISCRIMINATOR_KINDS",
     "ENHANCER_PRESETS",
     "MODEL_PRESETS",
     "PESQ_RANGE",
+    "VOCODER_PRESETS",
+    "PeriodFold",
+    "VocoderConfig",
     "Architecture",
     "EnhancerConfig",
     "JUDGE_FEATURES",
@@ -69,10 +84,13 @@ __all__ = [
     "build_mask_generator",
     "build_metric_discriminator",
     "build_pair_discriminator",
+    "build_vocoder_discriminator",
+    "build_vocoder_generator",
     "layer_table",
     "load_model",
     "normalised_pesq",
     "parameter_count",
     "receptive_field",
     "save_model",
+    "split_discriminator_outputs",
 ]

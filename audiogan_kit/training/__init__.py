@@ -11,6 +11,10 @@ Introduced in notebooks/04_training.ipynb.
   :class:`EnhancementGAN` (:mod:`~audiogan_kit.training.pair_gan`: noisy to clean audio)
   and :class:`MetricEnhancementGAN` (:mod:`~audiogan_kit.training.metric_gan`: a mask
   enhancer against a discriminator that predicts PESQ, with :class:`MetricBatches`);
+- :mod:`~audiogan_kit.training.vocoder_gan` and :mod:`~audiogan_kit.training.vocoder_runs`:
+  :class:`VocoderGAN` (log-mel frames to waveforms, multi-scale / multi-period
+  discriminators), :class:`VocoderTrainConfig` (:data:`VOCODER_TRAIN_PRESETS`),
+  :func:`train_vocoder`, :func:`load_vocoder_run`;
 - :mod:`~audiogan_kit.training.precision`: mixed precision per model, Adam;
 - :mod:`~audiogan_kit.training.examples`: training examples, batches, evaluation samplers;
 - :mod:`~audiogan_kit.training.trainer`: :class:`Trainer`, the loop (given a model, a batch
@@ -46,9 +50,11 @@ from .configs import (
     METRIC_ENHANCER_TRAIN_PRESETS,
     SPECTROGRAMS,
     TRAIN_PRESETS,
+    VOCODER_TRAIN_PRESETS,
     EnhancerTrainConfig,
     MetricEnhancerTrainConfig,
     TrainConfig,
+    VocoderTrainConfig,
     for_classes,
 )
 from .diagnostics import CHANCE_D_LOSS, THRESHOLDS, Finding, diagnose, format_findings, last_rows
@@ -92,6 +98,15 @@ from .runs import (
 )
 from .trainer import SLOW_RUN_S, RunTooSlow, Trainer, TrainingDiverged, format_duration
 from .two_player import TwoPlayerModel, global_norm
+from .vocoder_gan import VocoderGAN, build_vocoder_gan, vocode
+from .vocoder_runs import (
+    RunVocoder,
+    VocoderSampler,
+    load_vocoder_run,
+    make_vocoder_trainer,
+    train_vocoder,
+    vocoder_pairs,
+)
 
 __all__ = [
     "CHANCE_D_LOSS",
@@ -128,6 +143,11 @@ __all__ = [
     "Trainer",
     "TrainingDiverged",
     "TwoPlayerModel",
+    "VOCODER_TRAIN_PRESETS",
+    "RunVocoder",
+    "VocoderGAN",
+    "VocoderSampler",
+    "VocoderTrainConfig",
     "adam",
     "batch_indices",
     "build_enhancement_gan",
@@ -165,4 +185,10 @@ __all__ = [
     "set_precision",
     "train",
     "train_enhancer",
+    "build_vocoder_gan",
+    "load_vocoder_run",
+    "make_vocoder_trainer",
+    "train_vocoder",
+    "vocode",
+    "vocoder_pairs",
 ]

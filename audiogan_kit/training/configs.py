@@ -16,16 +16,25 @@ import dataclasses
 
 from .. import losses
 from ..config import AudioConfig, OptimizerConfig
-from ..models import ENHANCER_PRESETS, EnhancerConfig, MetricEnhancerConfig, ModelConfig
+from ..models import (
+    ENHANCER_PRESETS,
+    VOCODER_PRESETS,
+    EnhancerConfig,
+    MetricEnhancerConfig,
+    ModelConfig,
+    VocoderConfig,
+)
 
 __all__ = [
     "ENHANCER_TRAIN_PRESETS",
     "METRIC_ENHANCER_TRAIN_PRESETS",
     "SPECTROGRAMS",
     "TRAIN_PRESETS",
+    "VOCODER_TRAIN_PRESETS",
     "EnhancerTrainConfig",
     "MetricEnhancerTrainConfig",
     "TrainConfig",
+    "VocoderTrainConfig",
     "for_classes",
 ]
 
@@ -470,3 +479,109 @@ METRIC_ENHANCER_TRAIN_PRESETS: dict[str, MetricEnhancerTrainConfig] = {
     ),
 }
 """Named mask-enhancer runs (``train_enhancer`` takes them as it takes the SEGAN ones)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class VocoderTrainConfig(OptimizerConfig):
+    """Everything that defines a vocoder training run; frozen, saved with every checkpoint.
+
+    One step is one discriminator and one generator update of a
+    :class:`~audiogan_kit.training.VocoderGAN` on (log-mel, clip) pairs. HiFi-GAN trains
+    with AdamW 2e-4, betas (0.8, 0.99); the defaults here are Adam with those numbers.
+
+    Attributes:
+        model: the generator/discriminator sizes (:class:`~audiogan_kit.models.VocoderConfig`);
+            ``model.hop_length`` and ``model.n_mels`` must be ``audio``'s.
+        audio: how clips are read and turned into log-mel frames (default: the quick
+            SpecGAN preset's, so the vocoder takes that GAN's features); ``num_samples``
+            must be a multiple of ``hop_length``.
+        stft_weight: weight of :func:`~audiogan_kit.losses.multi_resolution_stft_loss`.
+        feature_weight: weight of :func:`~audiogan_kit.losses.discriminator_feature_loss`
+            (MelGAN: 10; HiFi-GAN: 2).
+        adversarial_weight: weight of the least-squares generator term. With it and
+            ``feature_weight`` both 0 the discriminator never trains (STFT loss alone).
+        stft_resolutions: ``(n_fft, hop)`` pairs of the STFT term, ``n_fft`` from 16 to
+            ``audio.num_samples``.
+        adversarial_start: generator updates on the STFT term alone before the adversarial
+            and feature terms join (Parallel WaveGAN: 100k).
+    """
+
+    model: VocoderConfig = dataclasses.field(default_factory=lambda: VOCODER_PRESETS["quick"])
+    audio: AudioConfig = dataclasses.field(default_factory=lambda: _QUICK_AUDIO)
+    stft_weight: float = 1.0
+    feature_weight: float = 2.0
+    adversarial_weight: float = 1.0
+    stft_resolutions: tuple[tuple[int, int], ...] = losses.STFT_RESOLUTIONS
+    adversarial_start: int = 0
+    g_learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    beta_1: float = 0.8
+    beta_2: float = 0.99
+    batch_size: int = 8
+    num_eval_samples: int = 4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(
+            self,
+            "stft_resolutions",
+            tuple((int(n), int(h)) for n, h in self.stft_resolutions),
+        )
+        weights = (self.stft_weight, self.feature_weight, self.adversarial_weight)
+        if min(weights) < 0 or max(weights) == 0:
+            raise ValueError(
+                "stft_weight, feature_weight and adversarial_weight must be >= 0 and not all "
+                f"0, got {self.stft_weight}, {self.feature_weight} and {self.adversarial_weight}."
+            )
+        if self.adversarial_start < 0:
+            raise ValueError(f"adversarial_start must be >= 0, got {self.adversarial_start}.")
+        sizes = self.stft_resolutions
+        if self.stft_weight > 0 and (
+            not sizes
+            or min(n for n, _ in sizes) < 16
+            or max(n for n, _ in sizes) > self.audio.num_samples
+            or min(h for _, h in sizes) < 1
+        ):
+            raise ValueError(
+                f"stft_resolutions={sizes}: give (n_fft, hop) pairs with n_fft from 16 samples "
+                f"to the clip length ({self.audio.num_samples}) and hop >= 1, e.g. "
+                f"{losses.STFT_RESOLUTIONS}."
+            )
+        if (self.model.hop_length, self.model.n_mels) != (
+            self.audio.hop_length,
+            self.audio.n_mels,
+        ):
+            raise ValueError(
+                f"the vocoder takes frames of {self.model.n_mels} mel bands every "
+                f"{self.model.hop_length} samples but the audio config makes "
+                f"{self.audio.n_mels} bands every {self.audio.hop_length}; make them equal."
+            )
+        if self.audio.num_samples % self.audio.hop_length:
+            raise ValueError(
+                f"num_samples={self.audio.num_samples} must be a multiple of hop_length="
+                f"{self.audio.hop_length} (each frame becomes hop_length samples)."
+            )
+
+
+VOCODER_TRAIN_PRESETS: dict[str, VocoderTrainConfig] = {
+    # The small vocoder on a laptop CPU (about 1.4 steps/s on a shared 2-core one: 12 min),
+    # the STFT term alone for the first 200 updates (the adversarial terms only help once
+    # the output is speech-like).
+    "quick": VocoderTrainConfig(
+        num_steps=1000,
+        adversarial_start=200,
+        checkpoint_every=250,
+        sample_every=250,
+    ),
+    # MelGAN-size networks and HiFi-GAN's optimiser, for a GPU.
+    "paper": VocoderTrainConfig(
+        model=VOCODER_PRESETS["paper"],
+        batch_size=32,
+        num_steps=100_000,
+        adversarial_start=10_000,
+        checkpoint_every=5000,
+        sample_every=5000,
+        log_every=100,
+    ),
+}
+"""Named vocoder runs; change one option with ``dataclasses.replace``."""
