@@ -96,7 +96,16 @@ def _generate(args: argparse.Namespace) -> int:
         raise SystemExit(f"audiogan generate: {source} is conditional: give --label or --digit")
     if not conditional and index is not None:
         raise SystemExit(f"audiogan generate: {source} is unconditional: drop --label/--digit")
-    audio = generator.generate(args.n, digit=index, seed=args.seed)
+    vocoder = None
+    if args.vocoder is not None:
+        try:
+            vocoder = training.load_vocoder_run(args.vocoder, log=print)
+        except ValueError as error:
+            raise SystemExit(f"audiogan generate: --vocoder: {error}") from None
+    try:
+        audio = generator.generate(args.n, digit=index, seed=args.seed, vocoder=vocoder)
+    except ValueError as error:  # a vocoder that does not fit the run
+        raise SystemExit(f"audiogan generate: --vocoder: {error}") from None
     stem = stem if conditional else "sample"
     args.out.mkdir(parents=True, exist_ok=True)
     for i, clip in enumerate(audio):
@@ -196,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("-n", type=positive_int, default=10, help="number of clips (default 10)")
     generate.add_argument("--out", required=True, type=Path, help="folder for the wav files")
     generate.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    generate.add_argument(
+        "--vocoder",
+        type=Path,
+        metavar="VOCODER_RUN",
+        help="a vocoder run folder (training.train_vocoder) to turn a mel SpecGAN's frames "
+        "into audio instead of Griffin-Lim; it must be trained on the run's audio config",
+    )
     generate.set_defaults(func=_generate)
 
     export = commands.add_parser(

@@ -41,6 +41,11 @@ def test_train_then_resume_then_generate_wav_files(tmp_path, fsdd_path, capsys):
     audio, rate = soundfile.read(wavs[0])
     assert rate == 8000 and audio.shape == (8192,) and np.abs(audio).max() <= 1.0
     assert "from step 3" in capsys.readouterr().out
+    # --vocoder must name a vocoder run: refused before anything is written.
+    with pytest.raises(SystemExit, match="--vocoder: .* is not a vocoder run"):
+        cli.main(["generate", str(run), "--digit", "7", "-n", "1", "--out",
+                  str(tmp_path / "vocoded"), "--vocoder", str(tmp_path / "wavs")])
+    assert not (tmp_path / "vocoded").exists()
 
 
 @pytest.mark.parametrize(

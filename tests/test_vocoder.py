@@ -9,6 +9,7 @@ under a minute on a 2-core CPU. Tests marked ``backend`` also run under
 from __future__ import annotations
 
 import dataclasses
+import types
 
 import numpy as np
 import pytest
@@ -215,3 +216,42 @@ def test_the_config_checks_its_values():
     quick = training.VOCODER_TRAIN_PRESETS["quick"]
     assert quick.model.hop_length == training.TRAIN_PRESETS["quick"].audio.hop_length
     assert quick.audio == training.TRAIN_PRESETS["quick"].audio
+
+
+class _RecordingVocoder:
+    """Stands in for a RunVocoder: keeps the log-mel frames it is given, returns 0.25s."""
+
+    def __init__(self, audio: AudioConfig) -> None:
+        self.config = types.SimpleNamespace(audio=audio)  # what examples_to_audio reads
+        self.seen = None
+
+    def vocode(self, mel):
+        self.seen = np.asarray(mel)
+        return np.full((len(mel), mel.shape[1] * self.config.audio.hop_length), 0.25, np.float32)
+
+
+def test_a_mel_specgans_frames_reach_the_vocoder_as_log_mel(whole_run):
+    """examples_to_audio(vocoder=...) denormalises a mel SpecGAN's frames to the vocoder's
+    features (features.log_mel) and returns what the vocoder makes; a vocoder of other
+    features, or one for a waveform run, is refused."""
+    from audiogan_kit import features
+    from conftest import tiny_train_config
+
+    config = tiny_train_config("specgan1d")
+    clips = np.concatenate([_clips(3, 200.0), _clips(3, 260.0)], axis=1)  # [3, 4096]
+    examples, stats = training.prepare_examples(clips, config)
+    vocoder = _RecordingVocoder(config.audio)
+    audio = training.examples_to_audio(examples, config, stats, vocoder=vocoder)
+    assert audio.shape == (3, config.audio.num_samples) and np.all(audio == 0.25)
+    expected = features.compute_features(features.log_mel, clips, config.audio)
+    assert vocoder.seen.shape == expected.shape == (3, config.audio.num_frames, 64)
+    unclipped = np.abs(examples[..., 0]) < 0.99  # normalisation clips at 3 std
+    assert unclipped.mean() > 0.9
+    np.testing.assert_allclose(vocoder.seen[unclipped], expected[unclipped], atol=1e-4)
+
+    trained = training.load_vocoder_run(whole_run[1], log=lambda _: None)  # 2,048-sample clips
+    with pytest.raises(ValueError, match="trained on the features"):
+        training.examples_to_audio(examples, config, stats, vocoder=trained)
+    waveform = tiny_train_config("dense")
+    with pytest.raises(ValueError, match="makes waveforms"):
+        training.examples_to_audio(np.zeros((1, 4096, 1)), waveform, None, vocoder=vocoder)

@@ -110,20 +110,47 @@ def prepare_examples(
 
 
 def examples_to_audio(
-    examples: Any, config: TrainConfig, stats: Any | None, progress: bool = False
+    examples: Any,
+    config: TrainConfig,
+    stats: Any | None,
+    progress: bool = False,
+    vocoder: Any | None = None,
 ) -> np.ndarray:
     """Generator outputs as audio: float32 [n, num_samples] in [-1, 1] at the config's rate.
 
     Waveforms pass through; spectrograms are denormalised and inverted with Griffin-Lim
-    (``config.griffin_lim_iters`` iterations; mel bands first mapped back to STFT bins).
-    With ``config.output_pad_mode`` the sound is then moved (:func:`data.place_sound`).
-    ``progress``: a bar over Griffin-Lim's chunks for a batch of more than 64 clips.
+    (``config.griffin_lim_iters`` iterations; mel bands first mapped back to STFT bins), or,
+    for a mel SpecGAN given a ``vocoder`` (a :class:`~audiogan_kit.training.RunVocoder`, or
+    anything with its ``config.audio`` and ``vocode(log_mel)``), denormalised to log-mel frames
+    and vocoded. With ``config.output_pad_mode`` the sound is then moved
+    (:func:`data.place_sound`). ``progress``: a bar over Griffin-Lim's chunks for a batch of
+    more than 64 clips.
+
+    Raises:
+        ValueError: spectrograms without ``stats``; a vocoder for a waveform or linear-STFT
+            run, or one trained on other features than the run's (``config.audio``).
     """
     x = to_numpy(examples)
+    if vocoder is not None and not (config.is_spectrogram and config.spectrogram == "mel"):
+        raise ValueError(
+            "a vocoder turns log-mel frames into audio, but this run makes "
+            f"{'linear STFT spectrograms' if config.is_spectrogram else 'waveforms'}; leave "
+            "the vocoder out (Griffin-Lim inverts linear spectrograms, waveforms need nothing)."
+        )
     if not config.is_spectrogram:
         audio = np.clip(x.reshape(x.shape[0], -1), -1.0, 1.0).astype(np.float32)
     elif stats is None:
         raise ValueError("spectrogram samples need the run's SpectrogramStats to become audio.")
+    elif vocoder is not None:
+        if vocoder.config.audio != config.audio:
+            raise ValueError(
+                f"the vocoder was trained on the features of {vocoder.config.audio}, the run "
+                f"makes those of {config.audio}; train a vocoder with the run's audio config "
+                "(VocoderTrainConfig(audio=run.config.audio, ...))."
+            )
+        log_mel = features.denormalize_spectrogram(x.reshape(x.shape[:3]), stats)
+        audio = np.clip(vocoder.vocode(ops.convert_to_numpy(log_mel)), -1.0, 1.0)
+        audio = audio.reshape(x.shape[0], -1).astype(np.float32)
     else:
         mel = config.spectrogram == "mel"
         invert = features.mel_to_audio if mel else features.spectrogram_to_audio

@@ -94,13 +94,16 @@ class ExportedGenerator:
         self.class_names = sidecar.get("class_names")
         self.step = int(sidecar.get("step", 0))
 
-    def generate(self, n: int, digit: int | None = None, seed: int = 0) -> np.ndarray:
+    def generate(
+        self, n: int, digit: int | None = None, seed: int = 0, vocoder: Any | None = None
+    ) -> np.ndarray:
         """``n`` clips: float32 [n, num_samples] in [-1, 1] at ``config.audio.sample_rate`` Hz
-        (``digit``: the class index, for a conditional run)."""
+        (``digit``: the class index, for a conditional run; ``vocoder``: as for
+        :meth:`RunGenerator.generate`)."""
         noise, labels = generator_inputs(self.config, n, digit, seed)
         inputs = [noise, labels] if self.config.model.conditional else noise
         made = np.asarray(ops.convert_to_numpy(self.model(inputs, training=False)), np.float32)
-        return examples_to_audio(made, self.config, self.stats)
+        return examples_to_audio(made, self.config, self.stats, vocoder=vocoder)
 
 
 def load_exported(path: str | Path) -> ExportedGenerator:

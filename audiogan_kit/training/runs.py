@@ -248,16 +248,18 @@ class RunGenerator:
         seed: int = 0,
         use_ema: bool = True,
         progress: bool = True,
+        vocoder: Any | None = None,
     ) -> np.ndarray:
         """``n`` clips: float32 [n, num_samples] in [-1, 1] at ``config.audio.sample_rate`` Hz.
 
         ``digit`` (0-9) is required by a conditional run and refused by an unconditional one;
         ``use_ema=False`` samples the raw generator weights instead of their moving average;
-        ``progress`` shows a bar while more than 64 spectrograms are turned into audio.
+        ``progress`` shows a bar while more than 64 spectrograms are turned into audio;
+        ``vocoder`` (a mel SpecGAN's: :func:`load_vocoder_run`) replaces Griffin-Lim.
         """
         noise, labels = generator_inputs(self.config, n, digit, seed)
         made = self.gan.generate(noise, labels, use_ema=use_ema)
-        return examples_to_audio(made, self.config, self.stats, progress)
+        return examples_to_audio(made, self.config, self.stats, progress, vocoder)
 
 
 def generator_inputs(

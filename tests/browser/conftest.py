@@ -15,12 +15,14 @@ import pytest
 from .harness import (
     CHROMIUM_ARGS,
     VIEWPORT,
+    copy_notebook,
     require_chromium,
     screenshot_notebook,
     start_lab_server,
 )
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -108,3 +110,14 @@ def page(browser_context, lab_server, screenshot_dir):
     finally:
         tab.close()
         lab_server.shutdown_kernels()
+
+
+@pytest.fixture(scope="module")
+def quick_notebook(request, lab_server, fsdd_path):
+    """The test module's ``NOTEBOOK`` (a file name in ``notebooks/``), copied into the server
+    root with ``quick = True`` and the module's ``PARAMETERS`` (a dict, if it has one)."""
+    source = NOTEBOOKS / request.module.NOTEBOOK
+    if not source.is_file():
+        pytest.fail(f"{source} is missing: {request.module.__name__} checks it", pytrace=False)
+    parameters = {"quick": True, **getattr(request.module, "PARAMETERS", {})}
+    return copy_notebook(source, lab_server.root, parameters)

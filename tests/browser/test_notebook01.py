@@ -10,8 +10,6 @@ and Take controls changes both the sound and the picture. Screenshots:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from audiogan_kit import AudioConfig
@@ -19,7 +17,6 @@ from audiogan_kit import AudioConfig
 from .harness import (
     audio_problems,
     audio_reports,
-    copy_notebook,
     exercise_dataset_browser,
     image_problems,
     image_reports,
@@ -31,28 +28,18 @@ from .harness import (
     widget_problems,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "01_data.ipynb"
 CLIP_S = AudioConfig().num_samples / AudioConfig().sample_rate  # 1.024 s
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 
-@pytest.fixture(scope="module")
-def notebook01(lab_server, fsdd_path):
-    """Notebook 01, copied into the server root with ``quick = True``."""
-    source = REPO / "notebooks" / NOTEBOOK
-    if not source.is_file():
-        pytest.fail(f"{source} is missing: the browser suite checks notebook 01", pytrace=False)
-    return copy_notebook(source, lab_server.root, {"quick": True})
-
-
 def test_notebook01_shows_players_pictures_and_a_working_dataset_browser(
-    page, lab_server, notebook01, screenshot_dir
+    page, lab_server, quick_notebook, screenshot_dir
 ):
-    open_notebook(page, lab_server, notebook01)
-    seconds = run_all_cells(page, notebook01.num_code_cells, timeout_s=300)
-    print(f"notebook 01 ran all {notebook01.num_code_cells} code cells in {seconds:.1f} s")
+    open_notebook(page, lab_server, quick_notebook)
+    seconds = run_all_cells(page, quick_notebook.num_code_cells, timeout_s=300)
+    print(f"notebook 01 ran all {quick_notebook.num_code_cells} code cells in {seconds:.1f} s")
     wait_for_widgets(page)
     shot = screenshot_notebook(page, screenshot_dir / "01_data-notebook.png")
     print(f"screenshot: {shot}")

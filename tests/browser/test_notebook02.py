@@ -10,36 +10,23 @@ Screenshot: ``tests/browser/screenshots/02_models-notebook.png``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from audiogan_kit import AudioConfig
 
 from .clicks import run_notebook_and_check
-from .harness import copy_notebook
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "02_models.ipynb"
 CLIP_S = AudioConfig().num_samples / AudioConfig().sample_rate  # 1.024 s
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
-@pytest.fixture(scope="module")
-def notebook02(lab_server, fsdd_path):
-    """Notebook 02, copied into the server root with ``quick = True``."""
-    source = REPO / "notebooks" / NOTEBOOK
-    if not source.is_file():
-        pytest.fail(f"{source} is missing: the browser suite checks notebook 02", pytrace=False)
-    return copy_notebook(source, lab_server.root, {"quick": True})
-
-
 def test_notebook02_runs_and_shows_players_and_pictures(
-    page, lab_server, notebook02, screenshot_dir
+    page, lab_server, quick_notebook, screenshot_dir
 ):
     shown = run_notebook_and_check(
-        page, lab_server, notebook02, screenshot_dir, "02_models", timeout_s=240
+        page, lab_server, quick_notebook, screenshot_dir, "02_models", timeout_s=240
     )
     audio, images = shown["audio"], shown["images"]
     # three untrained WaveGAN clips, the dense one, two through Griffin-Lim

@@ -12,8 +12,6 @@ replaced, with no error in the kernel's log. Screenshots:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from .clicks import (
@@ -27,7 +25,6 @@ from .clicks import (
 from .harness import (
     choose_other_option,
     control,
-    copy_notebook,
     image_problems,
     image_report,
     move_slider,
@@ -36,19 +33,9 @@ from .harness import (
     widget_problems,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "03_losses.ipynb"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(scope="module")
-def notebook03(lab_server, fsdd_path):
-    """Notebook 03, copied into the server root with ``quick = True``."""
-    source = REPO / "notebooks" / NOTEBOOK
-    if not source.is_file():
-        pytest.fail(f"{source} is missing: the browser suite checks notebook 03", pytrace=False)
-    return copy_notebook(source, lab_server.root, {"quick": True})
 
 
 def _run_text(explorer) -> str:
@@ -58,9 +45,11 @@ def _run_text(explorer) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def test_notebook03_loss_explorer_trains_on_a_click(page, lab_server, notebook03, screenshot_dir):
+def test_notebook03_loss_explorer_trains_on_a_click(
+    page, lab_server, quick_notebook, screenshot_dir
+):
     shown = run_notebook_and_check(
-        page, lab_server, notebook03, screenshot_dir, "03_losses", timeout_s=240
+        page, lab_server, quick_notebook, screenshot_dir, "03_losses", timeout_s=240
     )
     assert len(shown["images"]) >= 4, f"the notebook's figures: {len(shown['images'])}"
     assert shown["audio"] == [], "notebook 03 has no players"

@@ -21,7 +21,6 @@ Screenshots: ``tests/browser/screenshots/04_training-*.png``.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -45,7 +44,6 @@ from .harness import (
     audio_report,
     choose_other_option,
     control,
-    copy_notebook,
     image_problems,
     image_report,
     move_slider,
@@ -56,23 +54,15 @@ from .harness import (
     widget_problems,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "04_training.ipynb"
 CLIP_S = AudioConfig().num_samples / AudioConfig().sample_rate  # 1.024 s
 OUTPUT = ".jp-NotebookPanel .jp-OutputArea-output"
 NUM_STEPS = 5000  # minutes of training if the interrupt does not stop it (under an hour: no guard)
 STOP_WITHIN = 30  # steps between the step shown when interrupting and the run's last
 
+PARAMETERS = {"num_steps": NUM_STEPS}
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
-
-
-@pytest.fixture(scope="module")
-def notebook04(lab_server, fsdd_path):
-    """Notebook 04, copied into the server root with ``quick = True``."""
-    source = REPO / "notebooks" / NOTEBOOK
-    if not source.is_file():
-        pytest.fail(f"{source} is missing: the browser suite checks notebook 04", pytrace=False)
-    return copy_notebook(source, lab_server.root, {"quick": True, "num_steps": NUM_STEPS})
 
 
 def _table_rows(comparison) -> list[list[str]]:
@@ -87,7 +77,7 @@ def _columns(comparison) -> list[str]:
 
 
 def test_notebook04_interrupt_sample_slider_and_run_comparison(
-    page, lab_server, notebook04, screenshot_dir
+    page, lab_server, quick_notebook, screenshot_dir
 ):
     interrupted = {}
 
@@ -96,7 +86,7 @@ def test_notebook04_interrupt_sample_slider_and_run_comparison(
         interrupt_kernel(page)
 
     shown = run_notebook_and_check(
-        page, lab_server, notebook04, screenshot_dir, "04_training", timeout_s=420,
+        page, lab_server, quick_notebook, screenshot_dir, "04_training", timeout_s=420,
         while_running=interrupt_the_waited_for_run,
     )
     stopped = dashboard_stopped_step(page, 0)

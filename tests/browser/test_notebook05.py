@@ -19,8 +19,6 @@ No traceback in the kernel's log after the clicks. Screenshots:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from audiogan_kit import AudioConfig
@@ -38,7 +36,6 @@ from .harness import (
     audio_problems,
     audio_report,
     choose_other_option,
-    copy_notebook,
     image_problems,
     image_report,
     move_slider,
@@ -49,21 +46,11 @@ from .harness import (
     widget_problems,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "05_evaluation.ipynb"
 CLIP_S = AudioConfig().num_samples / AudioConfig().sample_rate  # 1.024 s
 OUTPUT = ".jp-NotebookPanel .jp-OutputArea-output"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
-
-
-@pytest.fixture(scope="module")
-def notebook05(lab_server, fsdd_path):
-    """Notebook 05, copied into the server root with ``quick = True``."""
-    source = REPO / "notebooks" / NOTEBOOK
-    if not source.is_file():
-        pytest.fail(f"{source} is missing: the browser suite checks notebook 05", pytrace=False)
-    return copy_notebook(source, lab_server.root, {"quick": True})
 
 
 def _reports(scope) -> tuple[list[dict], list[dict]]:
@@ -90,10 +77,10 @@ def _check_decoded(scope) -> None:
 
 
 def test_notebook05_comparison_judge_view_and_latent_walk(
-    page, lab_server, notebook05, screenshot_dir
+    page, lab_server, quick_notebook, screenshot_dir
 ):
     shown = run_notebook_and_check(
-        page, lab_server, notebook05, screenshot_dir, "05_evaluation", timeout_s=360
+        page, lab_server, quick_notebook, screenshot_dir, "05_evaluation", timeout_s=360
     )
     durations = sorted({round(a["duration"], 3) for a in shown["audio"]})
     assert durations == [pytest.approx(CLIP_S, abs=1e-3)], durations

@@ -14,8 +14,6 @@ Screenshots: ``tests/browser/screenshots/06_enhancement-*.png``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from audiogan_kit import AudioConfig
@@ -26,7 +24,6 @@ from .harness import (
     audio_report,
     choose_other_option,
     control,
-    copy_notebook,
     image_problems,
     image_report,
     screenshot_element,
@@ -36,21 +33,11 @@ from .harness import (
     widget_problems,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "06_enhancement.ipynb"
 CLIP_S = AudioConfig().num_samples / AudioConfig().sample_rate  # 1.024 s
 PLAYERS = 6  # noisy, spectral subtraction, Wiener, no adversarial, SEGAN, clean
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
-
-
-@pytest.fixture(scope="module")
-def notebook06(lab_server, fsdd_path):
-    """Notebook 06, copied into the server root with ``quick = True``."""
-    source = REPO / "notebooks" / NOTEBOOK
-    if not source.is_file():
-        pytest.fail(f"{source} is missing: the browser suite checks notebook 06", pytrace=False)
-    return copy_notebook(source, lab_server.root, {"quick": True})
 
 
 def _reports(scope) -> tuple[list[dict], list[dict]]:
@@ -62,10 +49,10 @@ def _reports(scope) -> tuple[list[dict], list[dict]]:
 
 
 def test_notebook06_enhancement_explorer_follows_snr_and_noise(
-    page, lab_server, notebook06, screenshot_dir
+    page, lab_server, quick_notebook, screenshot_dir
 ):
     shown = run_notebook_and_check(
-        page, lab_server, notebook06, screenshot_dir, "06_enhancement", timeout_s=360
+        page, lab_server, quick_notebook, screenshot_dir, "06_enhancement", timeout_s=360
     )
     durations = sorted({round(a["duration"], 3) for a in shown["audio"]})
     assert durations == [pytest.approx(CLIP_S, abs=1e-3)], durations

@@ -10,36 +10,23 @@ length (8,192 samples at 8 kHz: 1.024 s), every picture decodes. Screenshot:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from audiogan_kit import AudioConfig
 
 from .clicks import run_notebook_and_check
-from .harness import copy_notebook
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "07_troubleshooting.ipynb"
 CLIP_S = AudioConfig().num_samples / AudioConfig().sample_rate  # 1.024 s
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
 
 
-@pytest.fixture(scope="module")
-def notebook07(lab_server, fsdd_path):
-    """Notebook 07, copied into the server root with ``quick = True``."""
-    source = REPO / "notebooks" / NOTEBOOK
-    if not source.is_file():
-        pytest.fail(f"{source} is missing: the browser suite checks notebook 07", pytrace=False)
-    return copy_notebook(source, lab_server.root, {"quick": True})
-
-
 def test_notebook07_runs_and_shows_players_and_pictures(
-    page, lab_server, notebook07, screenshot_dir
+    page, lab_server, quick_notebook, screenshot_dir
 ):
     shown = run_notebook_and_check(
-        page, lab_server, notebook07, screenshot_dir, "07_troubleshooting", timeout_s=420
+        page, lab_server, quick_notebook, screenshot_dir, "07_troubleshooting", timeout_s=420
     )
     audio, images = shown["audio"], shown["images"]
     assert len(audio) >= 4, f"the failures' players: {len(audio)}"
