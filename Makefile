@@ -13,7 +13,7 @@ ifneq ($(wildcard $(SHARED_FSDD)/recordings),)
 export AUDIOGAN_DATA ?= $(SHARED_FSDD)
 endif
 
-.PHONY: help venv lab test lint test-python test-jax browser-deps demo benchmarks clean
+.PHONY: help venv lab test lint test-python test-browser test-jax browser-deps demo benchmarks clean
 
 help:
 	@echo "make lab           create .venv, install the kit and open JupyterLab on notebooks/"
@@ -50,20 +50,24 @@ browser-deps:
 	  exit 1; \
 	fi
 
-test-python: $(STAMP) browser-deps
-	$(BIN)/python -m pytest
+test-python: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser"
+
+# The notebooks in JupyterLab and Chromium (tests/browser), with a cache of their own.
+test-browser: $(STAMP) browser-deps
+	$(if $(AUDIOGAN_CACHE),AUDIOGAN_CACHE=$(AUDIOGAN_CACHE)-browser) $(BIN)/python -m pytest -m browser
 
 # Models, layers and losses must also run under JAX: the tests marked `backend` run again there.
 # Its own cache beside the given one (CI sets AUDIOGAN_CACHE): the two suites run at once.
 test-jax: $(STAMP)
 	KERAS_BACKEND=jax $(if $(AUDIOGAN_CACHE),AUDIOGAN_CACHE=$(AUDIOGAN_CACHE)-jax) $(BIN)/python -m pytest -m backend
 
-# The two suites run side by side: one alone keeps about one of two cores busy (tracing,
-# kernels starting, browsers waiting), so together they take little longer than the TensorFlow
-# suite alone. Each suite's output is printed whole when it ends (--output-sync).
+# Three suites side by side: one alone keeps about one of two cores busy (tracing, kernels
+# starting, browsers waiting), so together they take little longer than the longest alone.
+# Each suite's output is printed whole when it ends (--output-sync).
 test: lint
-	@echo "running the TensorFlow suite and the JAX suite side by side; each prints its report when it ends"
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-python test-jax
+	@echo "running the TensorFlow, browser and JAX suites side by side; each prints its report when it ends"
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-python test-browser test-jax
 
 demo: $(STAMP)
 	$(BIN)/python -m audiogan_kit.cli demo --out demo_output
