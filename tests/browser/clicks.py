@@ -15,10 +15,12 @@ from pathlib import Path
 
 from .harness import (
     audio_problems,
+    audio_report,
     audio_reports,
     click_run_all,
     code_cell_prompts,
     image_problems,
+    image_report,
     image_reports,
     open_notebook,
     run_all_cells,
@@ -223,3 +225,12 @@ def dashboard_stopped_step(page, index: int, timeout_s: float = 30.0) -> int:
 def interrupt_kernel(page) -> None:
     """Click JupyterLab's interrupt button (the notebook toolbar's square)."""
     page.locator('.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]').click()
+
+
+def reports_in(scope) -> tuple[list[dict], list[dict]]:
+    """Reports of every ``<audio>`` and every ``<img>`` in ``scope`` (a locator), in page order."""
+    audio, images = scope.locator("audio"), scope.locator("img")
+    return (
+        [audio_report(audio.nth(i)) for i in range(audio.count())],
+        [image_report(images.nth(i)) for i in range(images.count())],
+    )

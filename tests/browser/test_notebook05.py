@@ -30,14 +30,13 @@ from .clicks import (
     log_tracebacks,
     output_with,
     poll,
+    reports_in,
     run_notebook_and_check,
 )
 from .harness import (
     audio_problems,
-    audio_report,
     choose_other_option,
     image_problems,
-    image_report,
     move_slider,
     screenshot_element,
     shown_sources,
@@ -53,23 +52,15 @@ OUTPUT = ".jp-NotebookPanel .jp-OutputArea-output"
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 
-def _reports(scope) -> tuple[list[dict], list[dict]]:
-    """Reports of every ``<audio>`` and every ``<img>`` in ``scope``, in page order."""
-    audio, images = scope.locator("audio"), scope.locator("img")
-    return (
-        [audio_report(audio.nth(i)) for i in range(audio.count())],
-        [image_report(images.nth(i)) for i in range(images.count())],
-    )
-
 
 def _digests(scope) -> tuple[list[str], list[str]]:
     """SHA-256 of every player's sound and every picture's pixels in ``scope``."""
-    audio, images = _reports(scope)
+    audio, images = reports_in(scope)
     return [a["sha256"] for a in audio], [i["sha256"] for i in images]
 
 
 def _check_decoded(scope) -> None:
-    audio, images = _reports(scope)
+    audio, images = reports_in(scope)
     assert audio_problems(audio) == [] and image_problems(images) == []
     assert all(a["duration"] == pytest.approx(CLIP_S, abs=1e-3) for a in audio), [
         a["duration"] for a in audio

@@ -18,14 +18,18 @@ import pytest
 
 from audiogan_kit import AudioConfig
 
-from .clicks import log_offset, log_tracebacks, output_with_control, run_notebook_and_check
+from .clicks import (
+    log_offset,
+    log_tracebacks,
+    output_with_control,
+    reports_in,
+    run_notebook_and_check,
+)
 from .harness import (
     audio_problems,
-    audio_report,
     choose_other_option,
     control,
     image_problems,
-    image_report,
     screenshot_element,
     shown_sources,
     traceback_problems,
@@ -39,13 +43,6 @@ PLAYERS = 6  # noisy, spectral subtraction, Wiener, no adversarial, SEGAN, clean
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
-
-def _reports(scope) -> tuple[list[dict], list[dict]]:
-    audio, images = scope.locator("audio"), scope.locator("img")
-    return (
-        [audio_report(audio.nth(i)) for i in range(audio.count())],
-        [image_report(images.nth(i)) for i in range(images.count())],
-    )
 
 
 def test_notebook06_enhancement_explorer_follows_snr_and_noise(
@@ -67,11 +64,11 @@ def test_notebook06_enhancement_explorer_follows_snr_and_noise(
     offset = log_offset(lab_server)
     for label in ("SNR", "Noise"):
         before = shown_sources(explorer)
-        audio_before, images_before = _reports(explorer)
+        audio_before, images_before = reports_in(explorer)
         title_before = explorer.locator("b").first.inner_text()
         value_before, value_after = choose_other_option(explorer, label)
         wait_until_shown_changes(explorer, before)
-        audio_after, images_after = _reports(explorer)
+        audio_after, images_after = reports_in(explorer)
         shot = screenshot_element(explorer, screenshot_dir / f"06_enhancement-explorer-{label}.png")
         title = explorer.locator("b").first.inner_text()
         print(f"{label}: {value_before} -> {value_after}: {title!r}; {shot}")
