@@ -64,6 +64,9 @@ def tiny_train_config(architecture: str = "dense", **changes):
         "specgan1d": ModelConfig(
             architecture="specgan1d", num_frames=32, num_bins=64, model_dim=4, latent_dim=8
         ),
+        "specgan-lite": ModelConfig(
+            architecture="specgan-lite", num_frames=32, num_bins=64, model_dim=2, latent_dim=8
+        ),
     }
     model = dataclasses.replace(models[architecture], num_classes=10, label_dim=4)
     values = dict(
@@ -86,7 +89,7 @@ def tiny_train_config(architecture: str = "dense", **changes):
     return training.TrainConfig(**values)
 
 
-TINY_ARCHITECTURES = ("dense", "wavegan", "specgan", "specgan1d")
+TINY_ARCHITECTURES = ("dense", "wavegan", "specgan", "specgan1d", "specgan-lite")
 
 
 def noise_bursts(rng: np.random.Generator, n: int = 16, num_samples: int = 4096):

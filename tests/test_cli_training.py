@@ -21,7 +21,7 @@ def test_train_then_resume_then_generate_wav_files(tmp_path, fsdd_path, capsys):
     assert "to step 2" in capsys.readouterr().out
     config = training.TrainConfig.load(run / "config.json")
     assert config.model.model_dim == 2 and config.batch_size == 4 and config.num_steps == 2
-    assert config.model.architecture == "specgan1d" and config.spectrogram == "mel"
+    assert config.model.architecture == "specgan-lite" and config.spectrogram == "mel"
     assert [p.name for p in training.checkpoint_paths(run)] == [
         "ckpt-00000001.npz",
         "ckpt-00000002.npz",

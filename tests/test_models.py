@@ -35,6 +35,9 @@ SHAPES = {
     "wavegan-16384": ModelConfig(num_samples=16384, model_dim=2, latent_dim=8),
     "specgan": ModelConfig(architecture="specgan", model_dim=2, latent_dim=8),
     "specgan1d": ModelConfig(architecture="specgan1d", num_bins=64, model_dim=2, latent_dim=8),
+    "specgan-lite": ModelConfig(
+        architecture="specgan-lite", num_frames=32, num_bins=64, model_dim=2, latent_dim=8
+    ),
 }
 
 
@@ -62,7 +65,12 @@ def test_output_shapes_dtypes_and_range(name, rng):
     logits = discriminator(fake, training=True)
     assert tuple(logits.shape) == (2, 1)
     assert ops.convert_to_numpy(logits).dtype == np.float32
-    expected = {"dense": (8192, 1), "specgan": (64, 128, 1), "specgan1d": (64, 64, 1)}.get(name)
+    expected = {
+        "dense": (8192, 1),
+        "specgan": (64, 128, 1),
+        "specgan1d": (64, 64, 1),
+        "specgan-lite": (32, 64, 1),
+    }.get(name)
     expected = expected or (int(name.split("-")[1]), 1)
     assert config.sample_shape == expected
 
@@ -76,6 +84,7 @@ def test_output_shapes_dtypes_and_range(name, rng):
         ("specgan", "projection"),
         ("specgan1d", "concat"),
         ("specgan1d", "projection"),
+        ("specgan-lite", "projection"),
     ],
 )
 def test_conditional_outputs_differ_by_label(architecture, conditioning, rng):
@@ -110,6 +119,8 @@ def test_config_rejects_impossible_lengths():
         ModelConfig(architecture="specgan", num_frames=60)
     with pytest.raises(ValueError, match="divisible by 16"):
         ModelConfig(architecture="specgan1d", num_frames=40)
+    with pytest.raises(ValueError, match="specgan-lite needs .* divisible by 16"):
+        ModelConfig(architecture="specgan-lite", num_frames=32, num_bins=40)
     with pytest.raises(ValueError, match="architecture"):
         ModelConfig(architecture="melgan")
 
@@ -279,6 +290,23 @@ def test_specgan1d_convolves_time_with_the_bins_as_channels():
     assert first.kernel.shape == (5, 64, 8)  # every bin of 5 frames feeds each filter
     generator = build_generator(config)
     assert generator.get_layer("to_bins").kernel.shape[-1] == 64
+
+
+def test_specgan_lite_convolves_time_and_frequency_at_every_layer():
+    config = ModelConfig(
+        architecture="specgan-lite", num_frames=32, num_bins=64, model_dim=4, latent_dim=8,
+        kernel_size=3, upsample="nearest",
+    )
+    discriminator = build_discriminator(config)
+    # 4 strided layers of kernel 3 along both axes: 1 + 2 * (1 + 2 + 4 + 8) = 31.
+    assert receptive_field(discriminator) == (31, 31)
+    widths = [discriminator.get_layer(f"conv{i}").kernel.shape for i in range(1, 5)]
+    assert widths == [(3, 3, 1, 8), (3, 3, 8, 16), (3, 3, 16, 32), (3, 3, 32, 64)]
+    generator = build_generator(config)
+    assert generator.get_layer("project_reshape").output.shape[1:] == (4, 8, 32)
+    stages = [generator.get_layer(f"upconv{i}").kernel.shape for i in range(1, 4)]
+    assert stages == [(3, 3, 32, 16), (3, 3, 16, 8), (3, 3, 8, 4)]
+    assert generator.get_layer("to_spectrogram").kernel.shape == (3, 3, 4, 1)
 
 
 def test_discriminator_width_aux_head_and_minibatch_std(rng):

@@ -288,7 +288,7 @@ def test_config_round_trips_through_json_and_checks_its_values(tmp_path):
 
 def test_presets_quick_is_a_small_conditional_mel_gan_and_paper_follows_wavegan():
     quick, paper = training.TRAIN_PRESETS["quick"], training.TRAIN_PRESETS["paper"]
-    assert quick.model.architecture == "specgan1d" and quick.spectrogram == "mel"
+    assert quick.model.architecture == "specgan-lite" and quick.spectrogram == "mel"
     assert quick.model.conditional and quick.ema_decay is not None
     assert (quick.model.num_frames, quick.model.num_bins) == (32, 64)
     assert (quick.audio.trim_db, quick.audio.pad_mode) == (40.0, "center")

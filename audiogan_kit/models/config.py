@@ -21,14 +21,16 @@ class ModelConfig(Config):
     """One generator/discriminator pair, frozen and saved with every checkpoint.
 
     Attributes:
-        architecture: ``"dense"``, ``"wavegan"``, ``"specgan"`` or ``"specgan1d"``.
+        architecture: ``"dense"``, ``"wavegan"``, ``"specgan"``, ``"specgan1d"`` or
+            ``"specgan-lite"`` (see :mod:`audiogan_kit.models.gan`).
         num_samples: waveform length in samples (``dense``, ``wavegan``); for WaveGAN a
             multiple of 1,024: 4,096, 8,192 (1.024 s at 8 kHz, the kit's default clip) or
             16,384 (the paper's).
-        num_frames: spectrogram frames (``specgan``: a multiple of 32; ``specgan1d``: of 16);
+        num_frames: spectrogram frames (``specgan``: a multiple of 32; ``specgan1d`` and
+            ``specgan-lite``: of 16);
             64 = 8,192 samples at hop 128.
-        num_bins: spectrogram frequency bins (``specgan``: a multiple of 32; ``specgan1d``:
-            any); 128 = ``n_fft // 2`` at n_fft 256, or 64 mel bands.
+        num_bins: spectrogram frequency bins (``specgan``: a multiple of 32; ``specgan-lite``:
+            of 16; ``specgan1d``: any); 128 = ``n_fft // 2`` at n_fft 256, or 64 mel bands.
         latent_dim: size of the noise vector z.
         model_dim: ``d``, the width multiplier (64 in the WaveGAN paper; 16 or 32 train on a
             CPU). Parameter counts grow as ``d^2``. For ``dense`` the hidden layers have
@@ -126,7 +128,7 @@ class ModelConfig(Config):
 
     @property
     def is_spectrogram(self) -> bool:
-        """Whether the models make and judge spectrograms (``specgan``, ``specgan1d``)."""
+        """Whether the models make and judge spectrograms (the SpecGANs)."""
         from .gan import ARCHITECTURES
 
         return ARCHITECTURES[self.architecture].domain == "spectrogram"

@@ -46,7 +46,14 @@ Architectures:
   stages (``8d -> 4d -> 2d`` channels, x2 in time each), then a 1-D convolution to
   ``num_bins`` channels; the discriminator uses 4 strided 1-D convolutions (``2d -> 16d``).
   A filter sees the whole spectrum of a few frames at once (formants, harmonics), and the
-  network is an order of magnitude cheaper than the 2-D one: the kit's ``quick`` preset.
+  network is an order of magnitude cheaper than the 2-D one.
+- ``"specgan-lite"``: a 2-D SpecGAN small enough for a CPU, the kit's ``quick`` preset: a
+  dense layer to ``num_frames / 8`` x ``num_bins / 8`` x ``8 d``, 3 upsampling stages
+  (``4d -> 2d -> d`` channels, x2 along both axes each), then a 2-D convolution to one
+  channel; the discriminator uses 4 strided 2-D convolutions (``2d -> 16d``). Its filters
+  slide along frequency as well as time, so a formant or a harmonic learnt at one pitch is
+  reused at another: it learns the digits in fewer steps than ``"specgan1d"`` although
+  each step costs about twice as much (``benchmarks/presets.md``, session 7).
 
 Conditioning on the digit (``num_classes > 0``): the generator concatenates a learned label
 embedding (``label_dim`` numbers) to the noise; the discriminator either adds a projection
@@ -80,6 +87,7 @@ __all__ = ["ARCHITECTURES", "Architecture", "build_discriminator", "build_genera
 
 NUM_STAGES = 5  # upsampling stages of WaveGAN and SpecGAN
 NUM_STAGES_1D = 3  # upsampling stages of the 1-D SpecGAN (its discriminator has one more)
+NUM_STAGES_LITE = 3  # upsampling stages of the light 2-D SpecGAN (its discriminator: 4)
 
 
 # --- generators -----------------------------------------------------------------------------
@@ -132,6 +140,17 @@ def _specgan1d_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
     x = layers.Conv1D(config.num_bins, config.kernel, padding="same", name="to_bins")(x)
     x = layers.Activation("tanh", name="tanh")(x)
     return layers.Reshape(config.sample_shape, name="spectrogram")(x)
+
+
+def _specgan_lite_generator(config: ModelConfig, inputs) -> keras.KerasTensor:
+    d, scale = config.model_dim, 2**NUM_STAGES_LITE
+    x = project(config, inputs, (config.num_frames // scale, config.num_bins // scale, 8 * d))
+    for i, filters in enumerate([4 * d, 2 * d, d], start=1):
+        x = upsample_2d(x, filters, 2, f"upconv{i}", config.upsample, config.kernel)
+        x = maybe_batch_norm(config, x, f"upconv{i}", inputs)
+        x = layers.ReLU(name=f"upconv{i}_relu")(x)
+    x = layers.Conv2D(1, config.kernel, padding="same", name="to_spectrogram")(x)
+    return layers.Activation("tanh", name="spectrogram")(x)
 
 
 # --- discriminators -------------------------------------------------------------------------
@@ -189,6 +208,16 @@ def _specgan1d_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
     return logit_head(config, x, inputs)
 
 
+def _specgan_lite_discriminator(config: ModelConfig, inputs) -> keras.KerasTensor:
+    d = config.d_dim
+    x = _discriminator_input(config, inputs)
+    for i, filters in enumerate([2 * d, 4 * d, 8 * d, 16 * d], start=1):
+        conv = layers.Conv2D(filters, config.kernel, strides=2, padding="same", name=f"conv{i}")
+        x = maybe_spectral_norm(config, conv)(x)
+        x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
+    return logit_head(config, x, inputs)
+
+
 # --- the registry ---------------------------------------------------------------------------
 
 
@@ -213,6 +242,15 @@ def _check_specgan1d(config: ModelConfig) -> None:
         raise ValueError(
             "specgan1d needs num_frames divisible by 16 (3 upsampling stages, 4 strided "
             f"discriminator layers); got {config.num_frames}. Use 64 (AudioConfig defaults)."
+        )
+
+
+def _check_specgan_lite(config: ModelConfig) -> None:
+    if config.num_frames % 16 or config.num_bins % 16:
+        raise ValueError(
+            "specgan-lite needs num_frames and num_bins divisible by 16 (4 stride-2 "
+            f"discriminator layers); got {config.num_frames} x {config.num_bins}. Use 32 x 64 "
+            "(the quick preset's log-mel)."
         )
 
 
@@ -243,6 +281,12 @@ ARCHITECTURES: dict[str, Architecture] = {
     ),
     "specgan1d": Architecture(
         _specgan1d_generator, _specgan1d_discriminator, "spectrogram", _check_specgan1d
+    ),
+    "specgan-lite": Architecture(
+        _specgan_lite_generator,
+        _specgan_lite_discriminator,
+        "spectrogram",
+        _check_specgan_lite,
     ),
 }
 """Architecture name -> :class:`Architecture`; :class:`ModelConfig` accepts these names."""

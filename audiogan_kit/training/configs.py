@@ -55,8 +55,8 @@ class TrainConfig(OptimizerConfig):
     Attributes:
         model: the generator/discriminator pair (:class:`~audiogan_kit.models.ModelConfig`).
         audio: how clips are read and turned into spectrograms.
-        spectrogram: for the SpecGANs (``"specgan"``, ``"specgan1d"``): ``"linear"``
-            (log-magnitude STFT, ``model.num_bins == audio.num_bins``, 128 bins) or
+        spectrogram: for the SpecGANs (``"specgan"``, ``"specgan1d"``, ``"specgan-lite"``):
+            ``"linear"`` (log-magnitude STFT, ``model.num_bins == audio.num_bins``, 128 bins) or
             ``"mel"`` (log-mel, ``model.num_bins == audio.n_mels``, 64 bands). Ignored by
             waveform models.
         loss: a key of :data:`audiogan_kit.losses.LOSSES` (``"minimax"``,
@@ -210,16 +210,17 @@ def for_classes(config: TrainConfig, num_classes: int) -> TrainConfig:
 # Words trimmed at 40 dB and centred, 32 frames of a 64 ms STFT at a 32 ms hop.
 _QUICK_AUDIO = AudioConfig(trim_db=40.0, pad_mode="center", n_fft=512, hop_length=256)
 TRAIN_PRESETS: dict[str, TrainConfig] = {
-    # A small conditional 1-D SpecGAN on 32 frames x 64 log-mel bands with an EMA generator
+    # A small conditional 2-D SpecGAN on 32 frames x 64 log-mel bands with an EMA generator
     # and a discriminator that also names the digit, for a laptop CPU
     # (how it was chosen: benchmarks/presets.md).
     "quick": TrainConfig(
         model=ModelConfig(
-            architecture="specgan1d",
+            architecture="specgan-lite",
             num_frames=_QUICK_AUDIO.num_frames,
             num_bins=_QUICK_AUDIO.n_mels,
             latent_dim=64,
-            model_dim=16,
+            model_dim=8,
+            kernel_size=3,
             num_classes=10,
             label_dim=16,
             conditioning="projection",
@@ -237,7 +238,7 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
         d_learning_rate=1e-3,
         beta_2=0.99,
         batch_size=32,
-        num_steps=6000,
+        num_steps=4000,
         ema_decay=0.995,
         aux_weight=0.25,
         augment_shift=2,
