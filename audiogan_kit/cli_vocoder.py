@@ -123,8 +123,9 @@ def run_train_vocoder(args: argparse.Namespace) -> int:
     try:
         with exclusive_lock(args.out, "audiogan train-vocoder"):
             pass  # refuse a folder in use before loading any data
-        dataset = data.load_fsdd(args.data, config.audio, split=args.split, progress=not args.quiet)
-        held_out = data.load_fsdd(args.data, config.audio, split="test", progress=False)
+        every = data.load_fsdd(args.data, config.audio, progress=not args.quiet)
+        train, held_out = every.official_split()  # read once: the test split for samples
+        dataset = train if args.split == "train" else every
         if len(dataset) < config.batch_size:
             raise ValueError(
                 f"the data gave {len(dataset)} clips, fewer than one batch of "

@@ -4,8 +4,9 @@ Run: ``AUDIOGAN_DATA=../shared/data/fsdd .venv/bin/python benchmarks/vocoder_seg
 Writes benchmarks/results/vocoder_segments.json.
 
 In one process, for ``VOCODER_TRAIN_PRESETS["quick"]`` with ``segment_length`` replaced by
-each of ``--segments`` (``0`` = whole 8,192-sample clips), on the official FSDD training split
-read with the preset's ``AudioConfig``:
+each of ``--segments``, and for ``0``: the quick preset as it was before segments (whole
+8,192-sample clips, the adversarial terms from step ``--whole-adversarial-start``, 200), on
+the official FSDD training split read with the preset's ``AudioConfig``:
 
 1. speed: after ``--warmup`` steps (tracing), the wall time of ``--steps`` training steps
    (batches drawn as in a run); steps/s and the ratio to whole clips;
@@ -13,7 +14,8 @@ read with the preset's ``AudioConfig``:
    evaluation samples and checkpoints off) and then the held-out multi-resolution STFT
    distance (:func:`~audiogan_kit.losses.multi_resolution_stft_loss` with the preset's
    resolutions, on whole clips) over ``--clips`` official test clips, with the kit's
-   Griffin-Lim path (``training.resynthesize`` of the quick GAN preset) for reference.
+   Griffin-Lim path (``training.resynthesize`` of the quick GAN preset with the training
+   split's statistics, the sound left in place) for reference.
 
     python benchmarks/vocoder_segments.py [--segments 0,2048,4096] [--steps 30]
                                           [--minutes 3] [--clips 100] [--out PATH]
@@ -33,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from audiogan_kit import data, losses, training
+from audiogan_kit import data, features, losses, training
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "vocoder_segments.json"
@@ -75,19 +77,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--clips", type=int, default=100)
+    parser.add_argument("--whole-adversarial-start", type=int, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
     base = training.VOCODER_TRAIN_PRESETS["quick"]
     configs = {
-        int(s): dataclasses.replace(base, segment_length=int(s) or None)
+        int(s): dataclasses.replace(base, segment_length=int(s))
         for s in args.segments.split(",")
+        if int(s)
     }
+    if "0" in args.segments.split(","):  # the quick preset before segments
+        configs = {
+            0: dataclasses.replace(
+                base, segment_length=None, adversarial_start=args.whole_adversarial_start
+            ),
+            **configs,
+        }
     train, test = data.load_fsdd(config=base.audio, progress=False).official_split()
     pick = np.sort(np.random.default_rng(0).choice(len(test.audio), args.clips, replace=False))
     held_out = test.audio[pick]
-    gan_preset = training.TRAIN_PRESETS["quick"]
-    griffin_lim = training.resynthesize(held_out, gan_preset, progress=False)
+    # Griffin-Lim as a mel SpecGAN's clips become audio, the sound left in place
+    gan_preset = dataclasses.replace(training.TRAIN_PRESETS["quick"], output_pad_mode=None)
+    stats = features.compute_log_mel_stats(train.audio, base.audio)
+    griffin_lim = training.resynthesize(held_out, gan_preset, stats, progress=False)
     result: dict[str, Any] = {
         "griffin_lim_stft_distance": stft_distance(held_out, griffin_lim, base),
         "runs": {},
@@ -132,8 +145,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result.update(
         settings={**vars(args), "out": str(args.out)},
         load_average={"start": load_start, "end": os.getloadavg()},
-        notes="segment 0 = whole clips; speed measured in this process for every segment; "
-        "the machine is a shared 2-core CPU (see load_average), the run niced.",
+        notes="segment 0 = whole clips (the quick preset before segments); speed measured in "
+        "this process for every segment; the machine is a shared 2-core CPU (see "
+        "load_average), the run niced.",
         **environment(),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
