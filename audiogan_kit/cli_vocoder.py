@@ -189,7 +189,7 @@ def add_train_vocoder_parser(commands: Any, common: argparse.ArgumentParser) -> 
         "--preset",
         choices=sorted(VOCODER_TRAIN_PRESETS),
         default="quick",
-        help="quick: small vocoder on 4,096-sample segments, about 13 min on a 2-core CPU; "
+        help="quick: small vocoder on 4,096-sample segments, about 15 min on a 2-core CPU; "
         "paper: MelGAN-size networks, for a GPU (default: quick)",
     )
     parser.add_argument(

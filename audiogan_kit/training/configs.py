@@ -587,7 +587,7 @@ class VocoderTrainConfig(OptimizerConfig):
 VOCODER_TRAIN_PRESETS: dict[str, VocoderTrainConfig] = {
     # The small vocoder on a laptop CPU: random 4,096-sample segments (16 frames) train 2.4x
     # as fast as whole clips (2.5 vs 1.05 steps/s in one run on a loaded 2-core CPU; 2,000
-    # steps: about 13 min there) and reached a lower held-out STFT distance in the same wall
+    # steps: 13-15 min there) and reached a lower held-out STFT distance in the same wall
     # clock (2,048 samples: 3.3x as fast, but a higher distance); the STFT term alone for the
     # first 500 updates (the adversarial terms only help once the output is speech-like; 500
     # segment steps take the wall time of the 200 whole-clip ones before). See
