@@ -501,7 +501,7 @@ class VocoderTrainConfig(OptimizerConfig):
         adversarial_weight: weight of the least-squares generator term. With it and
             ``feature_weight`` both 0 the discriminator never trains (STFT loss alone).
         stft_resolutions: ``(n_fft, hop)`` pairs of the STFT term, ``n_fft`` from 16 to
-            ``audio.num_samples``.
+            the training length (``segment_length``, else ``audio.num_samples``).
         adversarial_start: generator updates on the STFT term alone before the adversarial
             and feature terms join (Parallel WaveGAN: 100k).
         segment_length: samples of each training example: a random segment of every clip
