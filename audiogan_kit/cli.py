@@ -7,6 +7,8 @@ Sub-commands (a fixed list; each maps to one function):
 - ``audiogan train --out RUN_DIR [--folder DIR --labels subfolders|pattern|none]``: train a
   GAN on FSDD or on your own sounds (resumes when RUN_DIR holds a run); see
   :mod:`audiogan_kit.cli_train`.
+- ``audiogan train-vocoder --out VOCODER_RUN``: train a GAN vocoder (log-mel frames to audio)
+  for ``generate --vocoder``; see :mod:`audiogan_kit.cli_vocoder`.
 - ``audiogan generate RUN_DIR|GENERATOR.keras -n 10 --out DIR``: write generated clips as wav.
 - ``audiogan export RUN_DIR --out generator.keras``: the run's generator as one Keras file.
 - ``audiogan enhance IN --out OUT [--run RUN_DIR]``: a trained enhancer over a file or a
@@ -150,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``audiogan`` argument parser; choices come from the kit's registries."""
     from .cli_enhance import add_enhance_parser
     from .cli_train import add_train_parser
+    from .cli_vocoder import add_train_vocoder_parser
 
     common = _common_options()
     parser = argparse.ArgumentParser(
@@ -182,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     add_train_parser(commands, common)
+    add_train_vocoder_parser(commands, common)
 
     generate = commands.add_parser(
         "generate",

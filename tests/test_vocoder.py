@@ -38,6 +38,7 @@ TINY = training.VocoderTrainConfig(
     audio=AUDIO,
     stft_resolutions=((64, 16), (128, 32), (256, 64)),
     adversarial_start=3,
+    segment_length=1024,  # random aligned halves of the clips (16 of 32 frames)
     batch_size=4,
     num_steps=30,
     checkpoint_every=15,
@@ -203,6 +204,45 @@ def test_resume_continues_with_the_same_losses_as_an_uninterrupted_run(whole_run
         np.testing.assert_allclose(
             [r[key] for r in resumed.history], [r[key] for r in whole[:4]], rtol=1e-4, err_msg=key
         )
+
+
+def test_segments_are_aligned_frames_and_samples_drawn_again_on_resume():
+    mel, wave = training.vocoder_pairs(TRAIN[0], TINY)
+    batches = training.SegmentBatches(mel, wave, 4, seed=0, segment_length=512, hop=HOP)
+    seg_mel, seg_wave = batches(5)
+    assert seg_mel.shape == (4, 8, MELS) and seg_wave.shape == (4, 512, 1)
+    whole_mel, whole_wave = training.EpochBatches((mel, wave), 4, 0)(5)  # the same clips
+    starts = []
+    for i in range(4):
+        # the frames' offset in the clip's frames gives the samples' offset in the clip
+        start = next(
+            f for f in range(33 - 8) if np.array_equal(whole_mel[i, f : f + 8], seg_mel[i])
+        )
+        np.testing.assert_array_equal(seg_wave[i], whole_wave[i, start * HOP : start * HOP + 512])
+        starts.append(start)
+    assert len(set(starts)) > 1  # random offsets, not always the first frames
+    np.testing.assert_array_equal(batches(5)[1], seg_wave)  # a pure function of the step
+    assert not np.array_equal(batches(6)[1], seg_wave)
+    with pytest.raises(ValueError, match="multiple of hop"):
+        training.SegmentBatches(mel, wave, 4, seed=0, segment_length=500, hop=HOP)
+
+
+def test_the_segment_length_is_checked_saved_and_optional_in_old_configs():
+    for bad in (1000, 4096, 0):
+        with pytest.raises(ValueError, match=f"segment_length={bad} must be a whole number"):
+            dataclasses.replace(TINY, segment_length=bad)
+    with pytest.raises(ValueError, match="training length \\(512"):  # n_fft 1024 > segment
+        dataclasses.replace(TINY, segment_length=512, stft_resolutions=((1024, 256),))
+    saved = TINY.to_dict()
+    assert saved["segment_length"] == 1024
+    assert training.VocoderTrainConfig.from_dict(saved) == TINY
+    del saved["segment_length"]  # a config written before segments existed: whole clips
+    old = training.VocoderTrainConfig.from_dict(saved)
+    assert old.segment_length is None and old.train_audio.num_samples == SAMPLES
+    assert TINY.train_audio.num_samples == 1024
+    quick = training.VOCODER_TRAIN_PRESETS["quick"]
+    assert quick.segment_length % quick.audio.hop_length == 0
+    assert quick.segment_length < quick.audio.num_samples
 
 
 def test_the_config_checks_its_values():

@@ -141,8 +141,9 @@ def _product(values: tuple[int, ...]) -> int:
 VOCODER_PRESETS: dict[str, VocoderConfig] = {
     # For a laptop CPU at the quick preset's features (hop 256, 64 mel bands): 29,793
     # generator and 34,944 discriminator weights; about 1.4 steps/s at batch 8 of 1.024-s
-    # clips on a shared 2-core CPU (TensorFlow and JAX alike). 64 channels and (8, 16, 32)
-    # ran at about 0.6 steps/s at batch 16; most of a step is the discriminators.
+    # clips on a shared 2-core CPU (TensorFlow and JAX alike; 4,096-sample segments about 2.4x
+    # as fast). 64 channels and (8, 16, 32) ran at about 0.6 steps/s at batch 16; most of a
+    # step is the discriminators.
     "quick": VocoderConfig(),
     # MelGAN's generator (512 channels, four stages, transposed convolutions) with both
     # discriminator families; MelGAN's 1024-channel discriminator layers use grouped

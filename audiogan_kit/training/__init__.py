@@ -101,6 +101,7 @@ from .two_player import TwoPlayerModel, global_norm
 from .vocoder_gan import VocoderGAN, build_vocoder_gan, vocode
 from .vocoder_runs import (
     RunVocoder,
+    SegmentBatches,
     VocoderSampler,
     load_vocoder_run,
     make_vocoder_trainer,
@@ -145,6 +146,7 @@ __all__ = [
     "TwoPlayerModel",
     "VOCODER_TRAIN_PRESETS",
     "RunVocoder",
+    "SegmentBatches",
     "VocoderGAN",
     "VocoderSampler",
     "VocoderTrainConfig",

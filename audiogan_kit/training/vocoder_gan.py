@@ -9,6 +9,7 @@ a :class:`~audiogan_kit.training.VocoderTrainConfig`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import keras
@@ -53,7 +54,9 @@ class VocoderGAN(TwoPlayerModel):
         generator: from :func:`~audiogan_kit.models.build_vocoder_generator`.
         discriminator: from :func:`~audiogan_kit.models.build_vocoder_discriminator`.
         model: their :class:`~audiogan_kit.models.VocoderConfig` (how the outputs group).
-        audio: the clips' :class:`AudioConfig` (the STFT term's length).
+        audio: the training examples' :class:`AudioConfig` (the STFT term's length:
+            :attr:`VocoderTrainConfig.train_audio`, the segment when there is one; a batch
+            of another static length uses its own).
         stft_weight, feature_weight, adversarial_weight, stft_resolutions,
         adversarial_start: as in :class:`~audiogan_kit.training.VocoderTrainConfig`.
         seed: seeds the model's ``keras.random.SeedGenerator``.
@@ -117,8 +120,11 @@ class VocoderGAN(TwoPlayerModel):
             made = ops.cast(self.generator(mel, training=True), "float32")
             stft = zero
             if self.stft_weight > 0:
+                audio = self.audio  # the clips' length when the trace knows it
+                if wave.shape[1] is not None and wave.shape[1] != audio.num_samples:
+                    audio = dataclasses.replace(audio, num_samples=int(wave.shape[1]))
                 stft = losses.multi_resolution_stft_loss(
-                    wave, made, self.audio, self.stft_resolutions, self.stft_weight
+                    wave, made, audio, self.stft_resolutions, self.stft_weight
                 )
             aux = {"g_adversarial": zero, "feature": zero, "stft": stft}
             if not self.adversarial:
@@ -199,7 +205,7 @@ def build_vocoder_gan(config: VocoderTrainConfig) -> VocoderGAN:
         models.build_vocoder_discriminator(config.model),
         config,
         config.model,
-        config.audio,
+        config.train_audio,
         stft_weight=config.stft_weight,
         feature_weight=config.feature_weight,
         adversarial_weight=config.adversarial_weight,

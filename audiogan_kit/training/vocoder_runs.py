@@ -27,6 +27,7 @@ from .vocoder_gan import build_vocoder_gan, vocode
 
 __all__ = [
     "RunVocoder",
+    "SegmentBatches",
     "VocoderSampler",
     "load_vocoder_run",
     "make_vocoder_trainer",
@@ -55,6 +56,55 @@ def vocoder_pairs(audio: Any, config: VocoderTrainConfig) -> tuple[np.ndarray, n
             f"samples, but the clips are {audio.shape[1]}; use num_samples = frames x hop."
         )
     return mel, audio[..., None]
+
+
+class SegmentBatches:
+    """The batches of each step as random aligned segments of the clips (MelGAN, HiFi-GAN).
+
+    ``batches(step)`` takes the clips of :class:`EpochBatches` batch ``step`` and, from each,
+    ``segment_length // hop`` consecutive frames starting at a random frame ``f`` and the
+    samples ``f * hop .. (f + frames) * hop - 1`` they describe (frame ``t`` becomes samples
+    ``t * hop ..``, see :func:`~audiogan_kit.models.build_vocoder_generator`). The starts are
+    drawn with ``numpy.random.default_rng([seed, 104729, step])``: a pure function of the
+    step, so a resumed run sees the same segments.
+
+    Args:
+        mel: float32 ``[n, frames, n_mels]``; wave: float32 ``[n, frames * hop, 1]``.
+        batch_size, seed: as for :class:`EpochBatches`.
+        segment_length: samples per segment, a multiple of ``hop`` and at most the clip.
+        hop: samples per frame.
+
+    Returns (when called):
+        ``(mel float32 [batch_size, segment_length // hop, n_mels], wave float32
+        [batch_size, segment_length, 1])``.
+    """
+
+    def __init__(
+        self,
+        mel: np.ndarray,
+        wave: np.ndarray,
+        batch_size: int,
+        seed: int,
+        segment_length: int,
+        hop: int,
+    ) -> None:
+        if segment_length % hop or not hop <= segment_length <= wave.shape[1]:
+            raise ValueError(
+                f"segment_length={segment_length} must be a multiple of hop={hop} and at most "
+                f"the clip length ({wave.shape[1]})."
+            )
+        self.clips = EpochBatches((mel, wave), batch_size, seed)
+        self.seed, self.hop = int(seed), int(hop)
+        self.frames = segment_length // hop
+
+    def __call__(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        mel, wave = self.clips(step)
+        rng = np.random.default_rng([self.seed, 104729, int(step)])
+        starts = rng.integers(0, mel.shape[1] - self.frames + 1, size=len(mel))
+        frames = starts[:, None] + np.arange(self.frames)
+        samples = starts[:, None] * self.hop + np.arange(self.frames * self.hop)
+        rows = np.arange(len(mel))[:, None]
+        return mel[rows, frames], wave[rows, samples]
 
 
 class VocoderSampler:
@@ -117,7 +167,13 @@ def make_vocoder_trainer(
     eval_audio, eval_labels = dataset_arrays(dataset if eval_dataset is None else eval_dataset)
     eval_mel, eval_wave = vocoder_pairs(eval_audio, config)
     sampler = VocoderSampler(eval_mel, eval_wave, eval_labels, config.num_eval_samples, config.seed)
-    batches = EpochBatches((mel, wave), config.batch_size, config.seed)
+    if config.segment_length is None:
+        batches = EpochBatches((mel, wave), config.batch_size, config.seed)
+    else:
+        batches = SegmentBatches(
+            mel, wave, config.batch_size, config.seed, config.segment_length,
+            config.audio.hop_length,
+        )
     keras.utils.set_random_seed(config.seed)
     gan = build_vocoder_gan(config)
     return Trainer(run, gan, batches, sampler, callbacks, log, allow_slow)
