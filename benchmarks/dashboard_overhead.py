@@ -20,7 +20,9 @@ dashboard, cli, ...).
 
 Writes benchmarks/results/dashboard_overhead.json: machine, versions, date, the load average
 (1, 5, 15 min; ``os.getloadavg``) at start and end, each run's steps/s and the ratio
-dashboard / cli (median over repeats).
+dashboard / cli (median over repeats), and ``dashboard_hooks_share``: the share of the
+dashboard run's timed seconds spent in the dashboard's own hooks (``ratio_from_hooks_share``
+= 1 - that share: the ratio on a CPU whose load does not change between the two runs).
 
     python benchmarks/dashboard_overhead.py [--steps 600] [--warmup 100] [--repeats 1]
 """
@@ -163,6 +165,13 @@ def main() -> None:
                 print(kind, repeat, json.dumps(result), flush=True)
     cli = statistics.median(r["steps_per_s"] for r in runs["cli"])
     dash = statistics.median(r["steps_per_s"] for r in runs["dashboard"])
+    # the share of the dashboard run's timed seconds spent in the dashboard's own hooks: on a
+    # CPU whose load changes between the two runs, 1 - share is the steadier estimate
+    share = statistics.median(
+        sum(v["s"] for k, v in r["hooks"].items() if k.startswith("TrainingDashboard."))
+        / r["timed_s"]
+        for r in runs["dashboard"]
+    )
     report = {
         **environment(),
         "preset": "quick",
@@ -174,6 +183,8 @@ def main() -> None:
         "cli_steps_per_s": cli,
         "dashboard_steps_per_s": dash,
         "ratio_dashboard_vs_cli": round(dash / cli, 3),
+        "dashboard_hooks_share": round(share, 3),
+        "ratio_from_hooks_share": round(1 - share, 3),
         "runs": runs,
     }
     if profile is not None:

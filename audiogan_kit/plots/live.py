@@ -40,9 +40,13 @@ def _bare_figure(figsize: tuple[float, float]):
 
 
 def render_png(figure, dpi: int = 90) -> bytes:
-    """PNG bytes of ``figure`` as laid out (no tight bounding box); the figure stays open."""
+    """PNG bytes of ``figure`` as laid out (no tight bounding box); the figure stays open.
+
+    Compressed at zlib level 1: a quarter of the default level's encoding time for a sample
+    set's picture, for a file about a third larger.
+    """
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    figure.savefig(buffer, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
@@ -124,6 +128,8 @@ def sample_pairs_figure(
         A ``Figure`` (not pyplot's; render it with :func:`render_png`): per panel x time in s
         within each clip, y frequency in Hz, one colour bar in dB.
     """
+    from matplotlib.ticker import MaxNLocator
+
     clips = clip_list(clips)
     titles = clip_titles(titles, len(clips))
     pairs = [[clip] for clip in clips]
@@ -180,6 +186,7 @@ def sample_pairs_figure(
         ax.set_ylim(low, high)
         ax.set_xticks(ticks, labels, fontsize=7)
         ax.tick_params(axis="y", labelsize=7)
+        ax.yaxis.set_major_locator(MaxNLocator(4))  # fewer tick labels to lay out and draw
         ax.set_title(name, fontsize=9)
         if index % columns:
             ax.set_yticklabels([])

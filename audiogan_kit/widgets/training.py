@@ -26,7 +26,13 @@ from .. import plots
 from ..callbacks import TrainCallback
 from .players import compare_spectrograms, paired_samples_view
 
-__all__ = ["RunComparison", "RunDashboard", "RunStillGoing", "TrainingDashboard"]
+__all__ = [
+    "TABLE_COLUMNS", "RunComparison", "RunDashboard", "RunStillGoing", "TrainingDashboard"
+]
+
+
+#: The most of a run's time a dashboard's loss redraws may take (between two redraws).
+DRAW_SHARE = 0.03
 
 
 class RunStillGoing(RuntimeError):
@@ -48,11 +54,13 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
     the finished trainer (or says the run is still going), :meth:`wait` blocks the cell until
     the end (a kernel interrupt stops the run while a cell waits).
 
-    The status line follows every history row; the loss figure is redrawn at most once per
-    ``redraw_every_s`` seconds (and at the end of the run), by moving the lines of one figure
-    kept open (:class:`~audiogan_kit.plots.live.LiveLossFigure`): drawn in the training loop,
-    a redraw per row cost the quick preset about a third of its speed
-    (``benchmarks/results/dashboard_overhead.json``).
+    The status line follows every history row; the loss figure is redrawn by moving the lines
+    of one figure kept open (:class:`~audiogan_kit.plots.live.LiveLossFigure`), at the first
+    row, at the end of the run and in between at most once per ``redraw_every_s`` seconds,
+    and no sooner than the last redraw's own duration over :data:`DRAW_SHARE` (so that on a
+    slow, busy machine drawing stays a few percent of the run). A figure built anew at every
+    row, in the training loop, cost the quick preset about a third of its speed
+    (``benchmarks/dashboard_overhead.py``).
 
     Args:
         sample_rate: of the clips, in Hz.
@@ -65,7 +73,8 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
     the run while :meth:`wait` blocks a cell), ``loss_image``
     (Image), ``samples_box`` (VBox of the latest comparison), ``stop_button``, ``trainer``,
     ``error`` (the exception that ended a background run, or ``None``), ``running``,
-    ``redraws`` (how many times the loss figure was drawn).
+    ``redraws`` (how many times the loss figure was drawn), ``live_losses`` (its
+    :class:`~audiogan_kit.plots.LiveLossFigure`, ``None`` before the first rows).
     """
 
     def __init__(
@@ -79,8 +88,9 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self._clock = clock
         self._drawn_at: float | None = None  # clock time of the last loss redraw
         self._drawn_rows = 0  # history rows the loss figure shows
+        self._draw_s = 0.0  # how long the last redraw took
         self.redraws = 0
-        self._losses: plots.LiveLossFigure | None = None
+        self.live_losses: plots.LiveLossFigure | None = None
         self.status = ipywidgets.Label(value="not started")
         self.loss_image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="640px"))
         self.samples_box = ipywidgets.VBox([])
@@ -109,7 +119,7 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self._active = True
         self.stop_button.disabled = False
         self._history = list(trainer.history)
-        self._losses, self._drawn_at, self._drawn_rows = None, None, 0
+        self.live_losses, self._drawn_at, self._drawn_rows, self._draw_s = None, None, 0, 0.0
         self.status.value = f"step {trainer.step} / {trainer.config.num_steps}: starting"
         if self._history:
             self._draw_losses()
@@ -121,8 +131,11 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
             f"step {row['step']} / {trainer.config.num_steps}: {row['steps_per_s']:.1f} "
             f"steps/s, d_loss {row['d_loss']:.3f}, g_loss {row['g_loss']:.3f}{stopping}"
         )
-        now = self._clock()
-        if self._drawn_at is None or now - self._drawn_at >= self.redraw_every_s:
+        if self._drawn_at is None:
+            self._draw_losses()
+            return
+        wait_s = max(self.redraw_every_s, self._draw_s / DRAW_SHARE)
+        if self._clock() - self._drawn_at >= wait_s:
             self._draw_losses()
 
     def on_train_end(self, trainer: Any) -> None:
@@ -143,11 +156,13 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self.samples_box.children = [compare_spectrograms(clips, self.sample_rate, titles)]
 
     def _draw_losses(self) -> None:
-        if self._losses is None:
-            self._losses = plots.LiveLossFigure("Losses while training")
-        self._losses.update(self._history)
-        self.loss_image.value = self._losses.png()
+        if self.live_losses is None:
+            self.live_losses = plots.LiveLossFigure("Losses while training")
+        start = self._clock()
+        self.live_losses.update(self._history)
+        self.loss_image.value = self.live_losses.png()
         self._drawn_at, self._drawn_rows = self._clock(), len(self._history)
+        self._draw_s = self._drawn_at - start
         self.redraws += 1
 
     # -- running --------------------------------------------------------------------------
@@ -368,6 +383,24 @@ class _LastSamples(TrainCallback):
         accuracy = self.judge(trainer)
         if accuracy is not None:
             self.curve.append((int(step), float(accuracy)))
+
+
+#: The columns of :class:`RunComparison`'s table: a key of its ``results`` rows, its header.
+TABLE_COLUMNS = {
+    "run": "run",
+    "loss": "loss",
+    "learning_rate": "learning rate",
+    "batch_size": "batch",
+    "n_critic": "n_critic",
+    "latent_dim": "latent size",
+    "model_dim": "d",
+    "steps": "steps",
+    "judge_accuracy": "judge accuracy",
+    "d_loss": "d_loss",
+    "g_loss": "g_loss",
+    "steps_per_s": "steps/s",
+    "wall_s": "wall time (s)",
+}
 
 
 class RunComparison(ipywidgets.VBox):
@@ -624,15 +657,27 @@ class RunComparison(ipywidgets.VBox):
         self.start_button.disabled = False
 
     def _table_html(self) -> str:
+        """``results`` as an HTML table that fits a notebook's output area.
+
+        One column per key of :data:`TABLE_COLUMNS`, headed by its short label, which may wrap
+        onto two lines; numbers to 3 significant digits. The table is in a box that scrolls
+        sideways rather than spill over the output area, should a narrow window need it.
+        """
         if not self.results:
             return "<i>No runs yet: set the values and press Start run.</i>"
 
         def cell(value: Any) -> str:
-            return f"<td>{value:.4g}</td>" if isinstance(value, float) else f"<td>{value}</td>"
+            return f"<td>{value:.3g}</td>" if isinstance(value, float) else f"<td>{value}</td>"
 
-        head = "".join(f"<th>{key}</th>" for key in self.results[0])
+        head = "".join(
+            f'<th style="white-space: normal; max-width: 6.5em">{html.escape(label)}</th>'
+            for label in TABLE_COLUMNS.values()
+        )
         rows = "".join(
-            "<tr>" + "".join(cell(value) for value in row.values()) + "</tr>"
+            "<tr>" + "".join(cell(row[key]) for key in TABLE_COLUMNS) + "</tr>"
             for row in self.results
         )
-        return f"<table><tr>{head}</tr>{rows}</table>"
+        return (
+            '<div style="max-width: 100%; overflow-x: auto">'
+            f'<table style="font-size: 90%"><tr>{head}</tr>{rows}</table></div>'
+        )
