@@ -152,14 +152,16 @@ def sample_pairs_figure(
     bin_hz = config.sample_rate / config.n_fft
     freqs = bin_frequencies(config)
     low, high = freqs[0] - 0.5 * bin_hz, freqs[-1] + 0.5 * bin_hz
-    # inches: a panel per clip, margins for the axis labels, the titles and the colour bar
-    width = (1.6 * len(pairs[0]) + 0.4) * columns + 1.4
-    height = 2.3 * rows + 0.8
-    left, right, bottom, top = 0.9 / width, 1 - 0.6 / width, 0.5 / height, 1 - 0.6 / height
+    # inches: 0.85 per clip in a panel (5 panels of 2 clips: about 10 in, 950 pixels at 90 dpi,
+    # so that a notebook's output area shows it near full size and its labels stay legible),
+    # margins for the axis labels, the titles and the colour bar
+    width = (0.85 * len(pairs[0]) + 0.15) * columns + 1.3
+    height = 1.9 * rows + 0.8
+    left, right, bottom, top = 0.8 / width, 1 - 0.5 / width, 0.45 / height, 1 - 0.55 / height
     figure = _bare_figure((width, height))
     grid = figure.add_gridspec(
-        rows, columns, left=left, right=right - 0.25 / width, bottom=bottom, top=top,
-        wspace=0.12, hspace=0.5,
+        rows, columns, left=left, right=right - 0.2 / width, bottom=bottom, top=top,
+        wspace=0.1, hspace=0.55,
     )
     image = None
     for index, (pair, name) in enumerate(zip(spectrograms, titles, strict=True)):
@@ -194,7 +196,7 @@ def sample_pairs_figure(
             ax.set_ylabel("Frequency (Hz)", fontsize=8)
         if index // columns == rows - 1 or index + columns >= len(pairs):
             ax.set_xlabel("Time (s)", fontsize=8)
-    colorbar_ax = figure.add_axes((right - 0.12 / width, bottom, 0.1 / width, top - bottom))
+    colorbar_ax = figure.add_axes((right - 0.1 / width, bottom, 0.08 / width, top - bottom))
     colorbar = figure.colorbar(image, cax=colorbar_ax)
     colorbar.set_label("Magnitude (dB)", fontsize=8)
     colorbar.ax.tick_params(labelsize=7)

@@ -166,8 +166,10 @@ def paired_samples_view(
     titles = plots.clip_titles(titles, len(clips))
     names = [name.split(": ", 1)[-1] for name in titles]
     figure = plots.sample_pairs_figure(clips, names, real, config, title, columns)
+    # at most its own size (about 950 pixels for 5 panels a row): never blown up, so its labels
+    # keep their size; shrunk to fit a narrower output area
     image = ipywidgets.Image(
-        value=plots.render_png(figure), format="png", layout=ipywidgets.Layout(width="100%")
+        value=plots.render_png(figure), format="png", layout=ipywidgets.Layout(max_width="100%")
     )
     real = None if real is None else plots.clip_list(real)
     if real is not None and real_titles is None:
