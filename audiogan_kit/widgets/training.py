@@ -59,8 +59,8 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
     row, at the end of the run and in between at most once per ``redraw_every_s`` seconds,
     and no sooner than the last redraw's own duration over :data:`DRAW_SHARE` (so that on a
     slow, busy machine drawing stays a few percent of the run). A figure built anew at every
-    row, in the training loop, cost the quick preset about a third of its speed
-    (``benchmarks/dashboard_overhead.py``).
+    row, in the training loop, with a sample set of 20 panels in a row, cost the quick preset
+    about two fifths of its speed (``benchmarks/results/dashboard_overhead_before.json``).
 
     Args:
         sample_rate: of the clips, in Hz.
