@@ -8,6 +8,8 @@ render these figures to PNG with :func:`figure_to_png`.
   PNG rendering;
 - :mod:`~audiogan_kit.plots.scores`: training losses, a judge's confusion matrix and
   probabilities, enhancement scores against the input SNR;
+- :mod:`~audiogan_kit.plots.live`: what a training dashboard redraws while its run trains (a
+  loss figure updated in place, a sample set beside real clips), laid out once;
 - :mod:`~audiogan_kit.plots.game`: a run's game (adversarial losses, mean logits, gradient
   norms), several runs on the same axes;
 - :mod:`~audiogan_kit.plots.inputs`: the checks of what figures and widgets accept (several
@@ -34,6 +36,7 @@ from .audio import (
 )
 from .game import game_figure
 from .inputs import clip_list, clip_titles, digit_labels, sample_rate_hz
+from .live import LiveLossFigure, render_png, sample_pairs_figure
 from .scores import (
     LOSS_KEYS,
     METRIC_LABELS,
@@ -47,6 +50,7 @@ __all__ = [
     "COLORMAP",
     "DB_RANGE",
     "LOSS_KEYS",
+    "LiveLossFigure",
     "METRIC_LABELS",
     "clip_figure",
     "clip_list",
@@ -62,6 +66,8 @@ __all__ = [
     "plot_spectrogram",
     "plot_waveform",
     "probability_figure",
+    "render_png",
+    "sample_pairs_figure",
     "sample_rate_hz",
     "scores_by_snr_figure",
     "shared_db_limits",

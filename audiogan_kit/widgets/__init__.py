@@ -51,6 +51,7 @@ from .players import (
     audio_player,
     compare_spectrograms,
     dataset_browser,
+    paired_samples_view,
     player_grid,
 )
 from .sample_sets import SampleSetBrowser
@@ -76,6 +77,7 @@ __all__ = [
     "clip_figure",
     "compare_enhanced",
     "compare_spectrograms",
+    "paired_samples_view",
     "confusion_figure",
     "dataset_browser",
     "enhancement_explorer",

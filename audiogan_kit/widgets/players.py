@@ -24,6 +24,7 @@ __all__ = [
     "audio_player",
     "compare_spectrograms",
     "dataset_browser",
+    "paired_samples_view",
     "player_grid",
 ]
 
@@ -124,6 +125,71 @@ def compare_spectrograms(
     widget.image = image
     widget.players = players
     widget.limits = plots.shared_db_limits(clips, config)
+    return widget
+
+
+def paired_samples_view(
+    clips: Any,
+    titles: Sequence[str],
+    real: Any = None,
+    real_titles: Sequence[str] | None = None,
+    sample_rate: int = 8000,
+    title: str = "Samples",
+    columns: int = 5,
+    config: AudioConfig | None = None,
+) -> ipywidgets.VBox:
+    """A sample set beside real clips: one picture of ``columns`` panels a row, and players.
+
+    The picture is :func:`~audiogan_kit.plots.sample_pairs_figure` (each panel: a clip, then
+    the real clip paired with it, on one dB scale); under it a grid of the same shape holds
+    each panel's players (the clip's, then the real clip's).
+
+    Args:
+        clips: float [n, samples] or n 1-D clips in [-1, 1].
+        titles: n player labels (e.g. ``"step 500: digit 3"``); a panel is titled with the
+            part after ``": "``.
+        real: ``None`` or n real clips, paired in order with ``clips``.
+        real_titles: n player labels of the real clips (default ``"real <panel title>"``).
+        sample_rate: in Hz (replaces ``config.sample_rate``).
+        title: the picture's title.
+        columns: panels per row.
+        config: STFT settings (default ``AudioConfig()``).
+
+    Returns:
+        A VBox with ``.image`` (the PNG), ``.players`` (every player: clip 0, real 0, clip 1,
+        ...) and ``.grid`` (a GridBox: one VBox of players per panel).
+    """
+    config = dataclasses.replace(
+        DEFAULT_CONFIG if config is None else config, sample_rate=plots.sample_rate_hz(sample_rate)
+    )
+    clips = plots.clip_list(clips)
+    titles = plots.clip_titles(titles, len(clips))
+    names = [name.split(": ", 1)[-1] for name in titles]
+    figure = plots.sample_pairs_figure(clips, names, real, config, title, columns)
+    # at most its own size (about 950 pixels for 5 panels a row): never blown up, so its labels
+    # keep their size; shrunk to fit a narrower output area
+    image = ipywidgets.Image(
+        value=plots.render_png(figure), format="png", layout=ipywidgets.Layout(max_width="100%")
+    )
+    real = None if real is None else plots.clip_list(real)
+    if real is not None and real_titles is None:
+        real_titles = [f"real {name}" for name in names]
+    cells, players = [], []
+    for index, (clip, label) in enumerate(zip(clips, titles, strict=True)):
+        cell = [audio_player(clip, config.sample_rate, label)]
+        if real is not None:
+            cell.append(audio_player(real[index], config.sample_rate, real_titles[index]))
+        players.extend(cell)
+        cells.append(ipywidgets.VBox(cell, layout=ipywidgets.Layout(min_width="0")))
+    grid = ipywidgets.GridBox(
+        cells,
+        layout=ipywidgets.Layout(
+            grid_template_columns=f"repeat({min(columns, len(cells))}, minmax(0, 1fr))",
+            grid_gap="4px 12px",
+        ),
+    )
+    widget = ipywidgets.VBox([image, grid])
+    widget.image, widget.players, widget.grid = image, players, grid
     return widget
 
 

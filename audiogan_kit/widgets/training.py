@@ -24,9 +24,15 @@ import numpy as np
 
 from .. import plots
 from ..callbacks import TrainCallback
-from .players import compare_spectrograms
+from .players import compare_spectrograms, paired_samples_view
 
-__all__ = ["RunComparison", "RunDashboard", "RunStillGoing", "TrainingDashboard"]
+__all__ = [
+    "TABLE_COLUMNS", "RunComparison", "RunDashboard", "RunStillGoing", "TrainingDashboard"
+]
+
+
+#: The most of a run's time a dashboard's loss redraws may take (between two redraws).
+DRAW_SHARE = 0.03
 
 
 class RunStillGoing(RuntimeError):
@@ -48,18 +54,43 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
     the finished trainer (or says the run is still going), :meth:`wait` blocks the cell until
     the end (a kernel interrupt stops the run while a cell waits).
 
+    The status line follows every history row; the loss figure is redrawn by moving the lines
+    of one figure kept open (:class:`~audiogan_kit.plots.live.LiveLossFigure`), at the first
+    row, at the end of the run and in between at most once per ``redraw_every_s`` seconds,
+    and no sooner than the last redraw's own duration over :data:`DRAW_SHARE` (so that on a
+    slow, busy machine drawing stays a few percent of the run). A figure built anew at every
+    row, in the training loop, with a sample set of 20 panels in a row, cost the quick preset
+    about two fifths of its speed (``benchmarks/results/dashboard_overhead_before.json``).
+
     Args:
         sample_rate: of the clips, in Hz.
+        redraw_every_s: the least time between two redraws of the loss figure, in s (0: at
+            every history row).
+        clock: what the time is read from (``time.monotonic``; a test passes a fake clock).
 
     Attributes (for code and tests): ``status`` (Label: step, steps/s), ``message`` (Label:
     the trainer's latest message, e.g. the projected wall time), ``hint`` (Label: how to stop
     the run while :meth:`wait` blocks a cell), ``loss_image``
     (Image), ``samples_box`` (VBox of the latest comparison), ``stop_button``, ``trainer``,
-    ``error`` (the exception that ended a background run, or ``None``), ``running``.
+    ``error`` (the exception that ended a background run, or ``None``), ``running``,
+    ``redraws`` (how many times the loss figure was drawn), ``live_losses`` (its
+    :class:`~audiogan_kit.plots.LiveLossFigure`, ``None`` before the first rows).
     """
 
-    def __init__(self, sample_rate: int = 8000) -> None:
+    def __init__(
+        self,
+        sample_rate: int = 8000,
+        redraw_every_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.sample_rate = int(sample_rate)
+        self.redraw_every_s = float(redraw_every_s)
+        self._clock = clock
+        self._drawn_at: float | None = None  # clock time of the last loss redraw
+        self._drawn_rows = 0  # history rows the loss figure shows
+        self._draw_s = 0.0  # how long the last redraw took
+        self.redraws = 0
+        self.live_losses: plots.LiveLossFigure | None = None
         self.status = ipywidgets.Label(value="not started")
         self.loss_image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="640px"))
         self.samples_box = ipywidgets.VBox([])
@@ -88,6 +119,7 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self._active = True
         self.stop_button.disabled = False
         self._history = list(trainer.history)
+        self.live_losses, self._drawn_at, self._drawn_rows, self._draw_s = None, None, 0, 0.0
         self.status.value = f"step {trainer.step} / {trainer.config.num_steps}: starting"
         if self._history:
             self._draw_losses()
@@ -99,13 +131,20 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
             f"step {row['step']} / {trainer.config.num_steps}: {row['steps_per_s']:.1f} "
             f"steps/s, d_loss {row['d_loss']:.3f}, g_loss {row['g_loss']:.3f}{stopping}"
         )
-        self._draw_losses()
+        if self._drawn_at is None:
+            self._draw_losses()
+            return
+        wait_s = max(self.redraw_every_s, self._draw_s / DRAW_SHARE)
+        if self._clock() - self._drawn_at >= wait_s:
+            self._draw_losses()
 
     def on_train_end(self, trainer: Any) -> None:
         stopped = " (stopped)" if trainer.stop_requested else ""
         self.status.value = (
             f"finished at step {trainer.step}{stopped}; run folder {trainer.run_dir}"
         )
+        if len(self._history) > self._drawn_rows:  # the rows since the last redraw
+            self._draw_losses()
         self.stop_button.disabled = True
         if threading.current_thread() is not self._thread:  # a plain callback: the run ends
             self._active = False
@@ -117,8 +156,14 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
         self.samples_box.children = [compare_spectrograms(clips, self.sample_rate, titles)]
 
     def _draw_losses(self) -> None:
-        figure = plots.loss_figure(self._history, "Losses while training", pyplot=False)
-        self.loss_image.value = plots.figure_to_png(figure)
+        if self.live_losses is None:
+            self.live_losses = plots.LiveLossFigure("Losses while training")
+        start = self._clock()
+        self.live_losses.update(self._history)
+        self.loss_image.value = self.live_losses.png()
+        self._drawn_at, self._drawn_rows = self._clock(), len(self._history)
+        self._draw_s = self._drawn_at - start
+        self.redraws += 1
 
     # -- running --------------------------------------------------------------------------
 
@@ -264,23 +309,30 @@ class TrainingDashboard(RunDashboard):
     in a background thread with :meth:`start` (then the Stop button works while training)
     and :meth:`wait` for the end. Every sample set shows each evaluation sample (titled with
     the step and, for a conditional run, the digit asked for) beside a real clip: the first
-    real clip of that digit when ``real_labels`` are given, else the real clips in order.
+    real clip of that digit when ``real_labels`` are given, else the real clips in order;
+    one picture of 5 panels a row (:func:`~audiogan_kit.widgets.paired_samples_view`: 10
+    digits in 2 rows), each panel the sample then its real clip, with both players under it.
 
     Args:
         real_audio: float [n, samples] real clips to show beside the samples; with
             ``real_labels`` the clip of the same digit is picked for each sample.
         real_labels: int [n] labels of ``real_audio`` (optional).
         sample_rate: of the clips, in Hz.
+        options: ``redraw_every_s`` and ``clock`` of :class:`RunDashboard`.
 
     Attributes: those of :class:`RunDashboard`.
     """
 
     def __init__(
-        self, real_audio: Any = None, real_labels: Any = None, sample_rate: int = 8000
+        self,
+        real_audio: Any = None,
+        real_labels: Any = None,
+        sample_rate: int = 8000,
+        **options: Any,
     ) -> None:
         self.real_audio = None if real_audio is None else np.asarray(real_audio, np.float32)
         self.real_labels = None if real_labels is None else np.asarray(real_labels)
-        super().__init__(sample_rate)
+        super().__init__(sample_rate, **options)
 
     def on_samples(
         self, trainer: Any, step: int, samples: np.ndarray, audio: np.ndarray
@@ -290,12 +342,15 @@ class TrainingDashboard(RunDashboard):
         names = [
             f"digit {sampler.labels[i]}" if conditional else f"#{i}" for i in range(len(audio))
         ]
-        clips, titles = list(audio), [f"step {step}: {name}" for name in names]
         real = self._real_for(sampler.labels if conditional else None, len(audio))
-        if real is not None:
-            clips = [clip for pair in zip(audio, real, strict=True) for clip in pair]
-            titles = [title for name in names for title in (f"step {step}: {name}", f"real {name}")]
-        self.show_samples(clips, titles)
+        beside = ", each beside a real clip" if real is not None else ""
+        heading = f"Samples at step {step}{beside}"
+        self.samples_box.children = [
+            paired_samples_view(
+                list(audio), [f"step {step}: {name}" for name in names], real,
+                [f"real {name}" for name in names], self.sample_rate, heading,
+            )
+        ]
 
     def _real_for(self, labels: Any, count: int) -> list[np.ndarray] | None:
         """``count`` real clips to pair with the samples (same digits when labelled)."""
@@ -328,6 +383,24 @@ class _LastSamples(TrainCallback):
         accuracy = self.judge(trainer)
         if accuracy is not None:
             self.curve.append((int(step), float(accuracy)))
+
+
+#: The columns of :class:`RunComparison`'s table: a key of its ``results`` rows, its header.
+TABLE_COLUMNS = {
+    "run": "run",
+    "loss": "loss",
+    "learning_rate": "learning rate",
+    "batch_size": "batch",
+    "n_critic": "n_critic",
+    "latent_dim": "latent size",
+    "model_dim": "d",
+    "steps": "steps",
+    "judge_accuracy": "judge accuracy",
+    "d_loss": "d_loss",
+    "g_loss": "g_loss",
+    "steps_per_s": "steps/s",
+    "wall_s": "wall time (s)",
+}
 
 
 class RunComparison(ipywidgets.VBox):
@@ -584,15 +657,27 @@ class RunComparison(ipywidgets.VBox):
         self.start_button.disabled = False
 
     def _table_html(self) -> str:
+        """``results`` as an HTML table that fits a notebook's output area.
+
+        One column per key of :data:`TABLE_COLUMNS`, headed by its short label, which may wrap
+        onto two lines; numbers to 3 significant digits. The table is in a box that scrolls
+        sideways rather than spill over the output area, should a narrow window need it.
+        """
         if not self.results:
             return "<i>No runs yet: set the values and press Start run.</i>"
 
         def cell(value: Any) -> str:
-            return f"<td>{value:.4g}</td>" if isinstance(value, float) else f"<td>{value}</td>"
+            return f"<td>{value:.3g}</td>" if isinstance(value, float) else f"<td>{value}</td>"
 
-        head = "".join(f"<th>{key}</th>" for key in self.results[0])
+        head = "".join(
+            f'<th style="white-space: normal; max-width: 6.5em">{html.escape(label)}</th>'
+            for label in TABLE_COLUMNS.values()
+        )
         rows = "".join(
-            "<tr>" + "".join(cell(value) for value in row.values()) + "</tr>"
+            "<tr>" + "".join(cell(row[key]) for key in TABLE_COLUMNS) + "</tr>"
             for row in self.results
         )
-        return f"<table><tr>{head}</tr>{rows}</table>"
+        return (
+            '<div style="max-width: 100%; overflow-x: auto">'
+            f'<table style="font-size: 90%"><tr>{head}</tr>{rows}</table></div>'
+        )

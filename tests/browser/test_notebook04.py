@@ -12,8 +12,8 @@ traceback in any output, every widget rendered, every player decodes with the cl
   players and pictures are all replaced, with other sounds and pixels.
 - "Compare runs with sliders" (``widgets.RunComparison``): drag "steps" to its left end (10
   steps), press "Start run", wait for the row; choose another "latent size", press "Start run"
-  again: two rows in the table with the two latent sizes, no error text, "Start run" enabled
-  again, no traceback in the kernel's log.
+  again: two rows in the table with the two latent sizes, the table no wider than its output
+  area, no error text, "Start run" enabled again, no traceback in the kernel's log.
 
 Screenshots: ``tests/browser/screenshots/04_training-*.png``.
 """
@@ -153,10 +153,14 @@ def test_notebook04_interrupt_sample_slider_and_run_comparison(
     rows, columns = _table_rows(comparison), _columns(comparison)
     print("table:", columns, rows)
     assert [row[columns.index("run")] for row in rows] == ["run-1", "run-2"]
-    assert [row[columns.index("latent_dim")] for row in rows] == latents
+    assert [row[columns.index("latent size")] for row in rows] == latents
     assert [row[columns.index("steps")] for row in rows] == ["10", "10"]
     assert latents[0] != latents[1]
     assert "failed" not in comparison.inner_text()
+    table_px, area_px = comparison.locator("table").evaluate(
+        "t => [t.getBoundingClientRect().width, t.closest('.jp-OutputArea-output').clientWidth]"
+    )
+    assert table_px <= area_px, f"the table ({table_px} px) is wider than its output ({area_px} px)"
     assert start.is_enabled()
     assert log_tracebacks(lab_server, offset) == []
     assert widget_problems(page) == [] and traceback_problems(page) == []
