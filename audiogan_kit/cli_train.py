@@ -60,10 +60,19 @@ def _fail(parser: argparse.ArgumentParser, message: str) -> None:
     parser.error(message)  # exits with code 2
 
 
-def _new_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
-    from .training import TRAIN_PRESETS, for_classes
-
-    config = TRAIN_PRESETS[args.preset]
+def layered_config(
+    config: Any,
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    shortcuts: dict[str, tuple[str, ...]],
+    none_when_zero: tuple[str, ...] = (),
+    adjust: Any = None,
+) -> Any:
+    """``config`` (a preset) with the command line's layers applied in order: the fields of
+    ``--config FILE.json``, the shortcut options (``shortcuts``: option -> the config fields
+    it sets; a 0 given to an option in ``none_when_zero`` means ``None``), ``adjust(config)``
+    when given, then every ``--set key=value``. A bad value exits with code 2, naming the
+    layer it came from and the field."""
     layer = "--preset"
     try:
         if args.config_file is not None:
@@ -76,23 +85,35 @@ def _new_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> An
                 _fail(parser, f"--config {args.config_file}: holds no JSON object of fields.")
             config = with_values(config, values)
         changes: dict[str, Any] = {}
-        for option, fields in _SHORTCUTS.items():
+        for option, fields in shortcuts.items():
             value = getattr(args, option)
             if value is not None:
-                if option == "ema_decay" and value == 0:
+                if option in none_when_zero and value == 0:
                     value = None
                 changes.update(dict.fromkeys(fields, value))
         if changes:
             layer = "the options"
             config = with_values(config, changes)
-        if args.labels == "none":  # no classes: an unconditional GAN
-            config = for_classes(config, 0)
+        if adjust is not None:
+            config = adjust(config)
         if args.set:
             layer = "--set"
             config = with_overrides(config, args.set)
     except ValueError as error:
         _fail(parser, f"{layer}: {error}")
     return config
+
+
+def _new_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
+    from .training import TRAIN_PRESETS, for_classes
+
+    def unconditional(config: Any) -> Any:  # --labels none: no classes
+        return for_classes(config, 0)
+
+    adjust = unconditional if args.labels == "none" else None
+    return layered_config(
+        TRAIN_PRESETS[args.preset], args, parser, _SHORTCUTS, ("ema_decay",), adjust
+    )
 
 
 def train_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:

@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .cli_train import _check_writable, _fail
-from .config import with_overrides, with_values
+from .cli_train import _check_writable, _fail, _flag, layered_config
 from .io import FolderInUse, exclusive_lock
 
 __all__ = ["add_train_vocoder_parser", "vocoder_config"]
@@ -42,41 +41,11 @@ _SHORTCUTS = {
 _CONFIG_OPTIONS = (*_SHORTCUTS, "config_file", "set")
 
 
-def _flag(name: str) -> str:
-    return {"config_file": "--config"}.get(name, "--" + name.replace("_", "-"))
-
-
 def _new_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
     from .training import VOCODER_TRAIN_PRESETS
 
-    config = VOCODER_TRAIN_PRESETS[args.preset]
-    layer = "--preset"
-    try:
-        if args.config_file is not None:
-            layer = f"--config {args.config_file}"
-            try:
-                values = json.loads(Path(args.config_file).read_text())
-            except (OSError, json.JSONDecodeError) as error:
-                _fail(parser, f"--config {args.config_file}: cannot read it as JSON ({error}).")
-            if not isinstance(values, dict):
-                _fail(parser, f"--config {args.config_file}: holds no JSON object of fields.")
-            config = with_values(config, values)
-        changes: dict[str, Any] = {}
-        for option, fields in _SHORTCUTS.items():
-            value = getattr(args, option)
-            if value is not None:
-                if option == "segment_length" and value == 0:
-                    value = None  # whole clips
-                changes.update(dict.fromkeys(fields, value))
-        if changes:
-            layer = "the options"
-            config = with_values(config, changes)
-        if args.set:
-            layer = "--set"
-            config = with_overrides(config, args.set)
-    except ValueError as error:
-        _fail(parser, f"{layer}: {error}")
-    return config
+    preset = VOCODER_TRAIN_PRESETS[args.preset]  # --segment-length 0: whole clips
+    return layered_config(preset, args, parser, _SHORTCUTS, ("segment_length",))
 
 
 def vocoder_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
