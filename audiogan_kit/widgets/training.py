@@ -290,7 +290,7 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
                 "toolbar's stop button, or I, I); the run stops after its step with a checkpoint"
             )
             try:
-                self._ended.wait(timeout)
+                self._wait_in_slices(timeout)
             except KeyboardInterrupt:
                 self.stop()
                 self._ended.wait()
@@ -300,6 +300,17 @@ class RunDashboard(TrainCallback, ipywidgets.VBox):
             else:
                 self.hint.value = ""
         return self.result()
+
+    def _wait_in_slices(self, timeout: float | None, slice_s: float = 0.2) -> None:
+        """Wait for the run's end (at most ``timeout`` s) in short waits: Python runs a signal
+        handler in the main thread only when that thread runs, and the kernel may hand the
+        interrupt to the training thread, so one long wait would hear it only at the end."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._ended.is_set():
+            left = slice_s if deadline is None else min(slice_s, deadline - time.monotonic())
+            if left <= 0:
+                return
+            self._ended.wait(left)
 
 
 class TrainingDashboard(RunDashboard):
