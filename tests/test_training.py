@@ -397,7 +397,7 @@ def test_dashboard_start_returns_while_it_trains_and_stop_leaves_a_resumable_run
 
 @pytest.mark.parametrize("receiver", ["process", "training thread"])
 def test_an_interrupt_while_a_cell_waits_stops_the_run_and_wait_returns_it(
-    tmp_path, rng, receiver
+    tmp_path, rng, receiver, request
 ):
     """A kernel interrupt (SIGINT) during wait() is a Stop: the run ends with a checkpoint and
     wait() returns it, so that Run All goes on; the hint line says how, then what happened.
@@ -407,6 +407,10 @@ def test_an_interrupt_while_a_cell_waits_stops_the_run_and_wait_returns_it(
 
     from audiogan_kit.widgets import TrainingDashboard
 
+    # A kernel's SIGINT handler raises KeyboardInterrupt; an earlier test may have left
+    # another one installed in this process, so install Python's own for this test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     data = noise_bursts(rng)
     config = tiny_train_config("dense", num_steps=1000, checkpoint_every=500, log_every=5)
     dashboard = TrainingDashboard(*data, sample_rate=AUDIO.sample_rate)
