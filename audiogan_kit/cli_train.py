@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -281,32 +282,53 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         say("tensorboard is not installed: no TensorBoard logs (pip install tensorboard)")
     say(json.dumps(config.to_dict(), indent=1))
+    hint = "--digit 7 " if source["source"] == "fsdd" else ""
+    if source["source"] == "folder" and config.model.conditional:
+        hint = f"--label {dataset.class_names[0]} "
+    return run_to_end(
+        "train",
+        lambda: training.make_trainer(
+            config, dataset, args.out, callbacks=callbacks, log=say, allow_slow=args.allow_slow
+        ),
+        args.out,
+        lambda trainer, minutes: (
+            f"trained {args.out} to step {trainer.step} in {minutes:.1f} min; "
+            f"generate with: audiogan generate {args.out} {hint}-n 10 --out DIR"
+        ),
+    )
+
+
+def run_to_end(
+    command: str,
+    make_trainer: Callable[[], Any],
+    out: Path,
+    done: Callable[[Any, float], str],
+) -> int:
+    """Make a trainer, run it and say how it ended; the command's exit code.
+
+    Returns 0 when it trained to the end (``done(trainer, minutes)`` is printed), 130 when
+    Ctrl-C stopped it (a checkpoint of that step was written), 1 on an error (printed to
+    stderr as ``audiogan COMMAND: ...``).
+    """
+    from . import training
+
     start = time.perf_counter()
     try:
-        trainer = training.make_trainer(
-            config, dataset, args.out, callbacks=callbacks, log=say, allow_slow=args.allow_slow
-        )
+        trainer = make_trainer()
         trainer.run()
     except (
         FolderInUse, ValueError, training.TrainingDiverged, training.RunTooSlow, OSError
     ) as error:
-        print(f"audiogan train: {error}", file=sys.stderr)
+        print(f"audiogan {command}: {error}", file=sys.stderr)
         return 1
-    minutes = (time.perf_counter() - start) / 60
-    last = training.checkpoint_paths(args.out)[-1]
     if trainer.interrupted:
+        last = training.checkpoint_paths(out)[-1]
         print(
             f"interrupted at step {trainer.step}: wrote {last}; run the same command again "
             "to resume"
         )
         return 130
-    hint = "--digit 7 " if source["source"] == "fsdd" else ""
-    if source["source"] == "folder" and config.model.conditional:
-        hint = f"--label {dataset.class_names[0]} "
-    print(
-        f"trained {args.out} to step {trainer.step} in {minutes:.1f} min; "
-        f"generate with: audiogan generate {args.out} {hint}-n 10 --out DIR"
-    )
+    print(done(trainer, (time.perf_counter() - start) / 60))
     return 0
 
 

@@ -20,11 +20,10 @@ import argparse
 import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from .cli_train import _check_writable, _fail, _flag, layered_config
+from .cli_train import _check_writable, _fail, _flag, layered_config, run_to_end
 from .io import FolderInUse, exclusive_lock
 
 __all__ = ["add_train_vocoder_parser", "vocoder_config"]
@@ -107,34 +106,17 @@ def run_train_vocoder(args: argparse.Namespace) -> int:
     if monitors.tensorboard_available():
         callbacks.append(monitors.TensorBoardLogger())
     say(json.dumps(config.to_dict(), indent=1))
-    start = time.perf_counter()
-    try:
-        trainer = training.make_vocoder_trainer(
+    return run_to_end(
+        "train-vocoder",
+        lambda: training.make_vocoder_trainer(
             config, dataset, args.out, callbacks, say, held_out, args.allow_slow
-        )
-        trainer.run()
-    except (
-        FolderInUse,
-        ValueError,
-        training.TrainingDiverged,
-        training.RunTooSlow,
-        OSError,
-    ) as error:
-        print(f"audiogan train-vocoder: {error}", file=sys.stderr)
-        return 1
-    minutes = (time.perf_counter() - start) / 60
-    last = training.checkpoint_paths(args.out)[-1]
-    if trainer.interrupted:
-        print(
-            f"interrupted at step {trainer.step}: wrote {last}; run the same command again "
-            "to resume"
-        )
-        return 130
-    print(
-        f"trained the vocoder {args.out} to step {trainer.step} in {minutes:.1f} min; use it "
-        f"with: audiogan generate GAN_RUN --digit 7 -n 10 --out DIR --vocoder {args.out}"
+        ),
+        args.out,
+        lambda trainer, minutes: (
+            f"trained the vocoder {args.out} to step {trainer.step} in {minutes:.1f} min; use "
+            f"it with: audiogan generate GAN_RUN --digit 7 -n 10 --out DIR --vocoder {args.out}"
+        ),
     )
-    return 0
 
 
 def add_train_vocoder_parser(commands: Any, common: argparse.ArgumentParser) -> None:
