@@ -150,7 +150,7 @@ def test_sample_pairs_figure_has_a_labelled_panel_per_digit_in_rows_of_five():
 
 
 def test_the_comparison_table_has_short_headers_that_wrap_in_a_box_that_scrolls(tmp_path):
-    from audiogan_kit.widgets.training import TABLE_COLUMNS, RunComparison
+    from audiogan_kit.widgets.comparison import TABLE_COLUMNS, RunComparison
     from conftest import tiny_train_config
 
     comparison = RunComparison(tiny_train_config("dense"), None, tmp_path)

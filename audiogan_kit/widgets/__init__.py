@@ -4,9 +4,10 @@ Introduced in notebooks/01_data.ipynb. One module per notebook topic:
 
 - :mod:`~audiogan_kit.widgets.players`: a player per clip, player grids, spectrograms side by
   side with their players, the dataset browser (notebook 01);
-- :mod:`~audiogan_kit.widgets.training`: the training dashboard (a training callback) and the
-  run comparison; :mod:`~audiogan_kit.widgets.sample_sets`: a slider over a run's saved
-  sample sets, with the judge's accuracy by step (notebook 04);
+- :mod:`~audiogan_kit.widgets.training`: the training dashboard (a training callback);
+  :mod:`~audiogan_kit.widgets.comparison`: the run comparison;
+  :mod:`~audiogan_kit.widgets.sample_sets`: a slider over a run's saved sample sets, with the
+  judge's accuracy by step (notebook 04);
 - :mod:`~audiogan_kit.widgets.evaluation`: real against generated clips, the judge's view;
   :mod:`~audiogan_kit.widgets.latents`: latent interpolation (notebook 05);
 - :mod:`~audiogan_kit.widgets.enhancement`: before / after / clean, the enhancement explorer
@@ -37,6 +38,7 @@ from ..plots import (
     shared_db_limits,
     spectrogram_figure,
 )
+from .comparison import RunComparison
 from .enhancement import (
     EnhancementDashboard,
     EnhancementExplorer,
@@ -55,7 +57,7 @@ from .players import (
     player_grid,
 )
 from .sample_sets import SampleSetBrowser
-from .training import RunComparison, RunDashboard, RunStillGoing, TrainingDashboard
+from .training import RunDashboard, RunStillGoing, TrainingDashboard
 
 __all__ = [
     "COLORMAP",
