@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,11 @@ __all__ = [
     "sha256_file",
 ]
 
+# The process's umask, read once at import (reading it means setting it, which is not safe
+# while other threads create files).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
@@ -35,7 +41,9 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
     The handle writes to ``.<name>.<random>.tmp`` next to ``path``; on leaving the block it is
     flushed, fsynced and renamed onto ``path`` (``os.replace``, atomic on one file system).
     If the block raises (including ``OSError`` from a full disk), the temporary file is
-    removed, ``path`` keeps its previous content, and the exception propagates.
+    removed, ``path`` keeps its previous content, and the exception propagates. The file gets
+    the permissions ``open`` would give it (``0o666`` less the umask; an existing file keeps
+    its own), not the owner-only ones of a temporary file.
 
     Usage::
 
@@ -43,6 +51,10 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
             numpy.savez(handle, **arrays)
     """
     path = Path(path)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~_UMASK
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
     )
@@ -51,6 +63,7 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
