@@ -23,6 +23,7 @@ from audiogan_kit.data import (
     load_audio_raw,
     load_folder,
     load_fsdd,
+    normalize_level,
     place_sound,
     save_wav,
     wav_bytes,
@@ -284,6 +285,23 @@ def test_place_sound_moves_a_centred_word_to_the_start_or_back():
     back = place_sound(start, config, "center")
     middle = np.flatnonzero(np.abs(back[0]) > 0.01)
     assert abs((middle[0] + middle[-1]) / 2 - 4096) <= 256
+
+
+def test_normalize_level_scales_clips_as_loading_does(tmp_path):
+    quiet = 0.1 * tone(440, 0.5, SR).astype(np.float32)
+    loud = 0.8 * tone(220, 0.5, SR).astype(np.float32)
+    clips = np.stack([quiet, loud, np.zeros_like(quiet)])
+    peak = normalize_level(clips, AudioConfig(normalize="peak", peak_level=0.9))
+    assert peak.dtype == np.float32 and peak.shape == clips.shape
+    assert np.abs(peak[:2]).max(axis=1) == pytest.approx([0.9, 0.9], abs=1e-6)
+    assert np.abs(peak[2]).max() == 0  # a silent clip stays silent
+    rms = normalize_level(clips[0], AudioConfig(normalize="rms", rms_level=0.05))
+    assert float(np.sqrt(np.mean(rms**2))) == pytest.approx(0.05, rel=1e-4)
+    assert normalize_level(clips, AudioConfig(normalize="none")) == pytest.approx(clips)
+    # the same scaling as a clip read from a file
+    path = write(tmp_path / "quiet.wav", quiet, SR)
+    read = load_audio(path, AudioConfig(num_samples=quiet.size))
+    assert normalize_level(quiet, AudioConfig()) == pytest.approx(read, abs=1e-3)  # 16-bit file
 
 def test_flac_and_ogg(tmp_path):
     clip = tone(700, 0.5, 16000)

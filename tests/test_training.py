@@ -633,6 +633,22 @@ def test_output_pad_mode_lays_generated_audio_out_like_the_recordings():
         dataclasses.replace(quick, output_pad_mode="start")
 
 
+def test_output_normalize_gives_generated_clips_the_level_of_the_recordings():
+    quick = training.TRAIN_PRESETS["quick"]
+    assert not quick.output_normalize  # off in the preset (benchmarks/presets.md, session 8)
+    quick = dataclasses.replace(quick, griffin_lim_iters=4, output_normalize=True)
+    clips = np.zeros((3, quick.audio.num_samples), np.float32)
+    for i, (freq, gain) in enumerate(((300, 0.9), (500, 0.2), (700, 0.05))):
+        clips[i, 3000:5400] = gain * tone(freq, 0.3, quick.audio.sample_rate)
+
+    def peaks(config):
+        return np.abs(training.resynthesize(clips, config, progress=False)).max(axis=1)
+
+    assert peaks(quick) == pytest.approx([0.95] * 3, abs=1e-5)  # audio.peak_level
+    as_inverted = peaks(dataclasses.replace(quick, output_normalize=False))
+    assert as_inverted.max() / as_inverted.min() > 2  # the levels differ without it
+
+
 def test_sample_temperature_scales_the_sampling_noise_and_not_the_training_noise():
     config = dataclasses.replace(tiny_train_config(), sample_temperature=0.5, num_eval_samples=64)
     sampler = training.NoiseSampler(config, stats=None)

@@ -16,7 +16,8 @@ Layout (each file readable top to bottom; every name below is importable from he
   :func:`download_fsdd`
 - ``audio``     finding audio files (:func:`audio_files`), decoding one file
   (:func:`audio_rate`, :func:`load_audio_raw`, :func:`load_audio`),
-  :func:`fix_length`, :func:`place_sound`, writing wav (:func:`wav_bytes`, :func:`save_wav`)
+  :func:`fix_length`, :func:`place_sound`, :func:`normalize_level`, writing wav
+  (:func:`wav_bytes`, :func:`save_wav`)
 - ``datasets``  :class:`AudioDataset` (splits, NumPy and ``tf.data`` pipelines),
   :func:`clip_length_table`
 - ``cache``     the decoded-array cache of FSDD (``.npz`` keyed by files + config,
@@ -40,6 +41,7 @@ from .audio import (
     fix_length,
     load_audio,
     load_audio_raw,
+    normalize_level,
     place_sound,
     save_wav,
     wav_bytes,
@@ -134,6 +136,7 @@ __all__ = [
     "measure_snr",
     "mix_at_snr",
     "pairs_for_standard_error",
+    "normalize_level",
     "place_sound",
     "save_wav",
     "standard_error",

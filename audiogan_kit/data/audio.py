@@ -28,6 +28,7 @@ __all__ = [
     "fix_length",
     "load_audio",
     "load_audio_raw",
+    "normalize_level",
     "place_sound",
     "prepare_clip",
     "save_wav",
@@ -219,6 +220,35 @@ def place_sound(audio: Any, config: AudioConfig, pad_mode: str, top_db: float = 
     return np.stack(placed).reshape(clips.shape) if placed else clips
 
 
+def _level(clip: np.ndarray, normalize: str) -> float:
+    """The peak (``"peak"``) or RMS (``"rms"``) amplitude of one clip."""
+    if normalize == "peak":
+        return float(np.max(np.abs(clip)))
+    return float(np.sqrt(np.mean(np.square(clip, dtype=np.float64))))
+
+
+def normalize_level(audio: Any, config: AudioConfig) -> np.ndarray:
+    """Clips scaled as :func:`load_audio` scales a recording: each to a peak of
+    ``config.peak_level`` (``normalize="peak"``) or an RMS of ``config.rms_level``
+    (``"rms"``); unchanged with ``"none"``. A silent clip (level below 1e-8) stays as it is.
+
+    Args:
+        audio: float [clips, samples] (or one clip [samples]).
+
+    Returns:
+        float32 of the same shape, clipped to [-1, 1].
+    """
+    clips = np.asarray(audio, dtype=np.float32)
+    if config.normalize == "none":
+        return clips
+    target = config.peak_level if config.normalize == "peak" else config.rms_level
+    flat = clips.reshape(-1, clips.shape[-1]) if clips.size else clips.reshape(0, 1)
+    levels = np.array([_level(clip, config.normalize) for clip in flat], dtype=np.float64)
+    gains = np.where(levels < 1e-8, 1.0, target / np.maximum(levels, 1e-8))
+    scaled = np.clip(flat * gains[:, None].astype(np.float32), -1.0, 1.0)
+    return scaled.reshape(clips.shape).astype(np.float32)
+
+
 def prepare_clip(path: Path, audio: np.ndarray, config: AudioConfig) -> tuple[np.ndarray, int]:
     """Trim, crop, normalise and pad a decoded mono clip (float32 [samples] at
     ``config.sample_rate``), the shaping steps of :func:`load_audio`.
@@ -237,20 +267,13 @@ def prepare_clip(path: Path, audio: np.ndarray, config: AudioConfig) -> tuple[np
     # does not count in the RMS).
     if length > config.num_samples:
         audio = fix_length(audio, config.num_samples, config.pad_mode)
-    if config.normalize != "none":
-        level = (
-            float(np.max(np.abs(audio)))
-            if config.normalize == "peak"
-            else float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    if config.normalize != "none" and _level(audio, config.normalize) < 1e-8:
+        raise DataError(
+            f"{path} is silent (all samples are 0 in the kept part), so it cannot be "
+            f"normalised ({config.normalize!r}); remove it, or load with "
+            "AudioConfig(normalize='none')."
         )
-        if level < 1e-8:
-            raise DataError(
-                f"{path} is silent (all samples are 0 in the kept part), so it cannot be "
-                f"normalised ({config.normalize!r}); remove it, or load with "
-                "AudioConfig(normalize='none')."
-            )
-        target = config.peak_level if config.normalize == "peak" else config.rms_level
-        audio = audio * np.float32(target / level)
+    audio = normalize_level(audio, config)
     audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
     return fix_length(audio, config.num_samples, config.pad_mode), length
 

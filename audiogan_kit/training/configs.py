@@ -85,6 +85,12 @@ class TrainConfig(OptimizerConfig):
             40 dB) and pads at the end or both ends (:func:`audiogan_kit.data.place_sound`).
             A preset that trains on centred words gives ``"end"``: FSDD's recordings start
             with the word.
+        output_normalize: scale every generated clip as the training clips were scaled when
+            read (``audio.normalize``: by default each clip's peak at ``audio.peak_level``;
+            :func:`audiogan_kit.data.normalize_level`), after ``output_pad_mode``. The
+            generator learns the level of the log spectrogram only roughly and the way back to
+            audio loses some of it, while every FSDD clip it learned from peaks at 0.95. It
+            also lifts a nearly silent clip to full level, which hides a failed run's silence.
         feature_matching: weight of the feature-matching term in the generator's loss
             (:func:`audiogan_kit.losses.feature_matching_loss`: the discriminator's mean
             features on real and generated clips, per digit when conditional, pulled
@@ -113,6 +119,7 @@ class TrainConfig(OptimizerConfig):
     augment_shift: int = 0
     ema_warmup: int = 0
     output_pad_mode: str | None = None
+    output_normalize: bool = False
     sample_temperature: float = 1.0
     feature_matching: float = 0.0
 

@@ -123,8 +123,9 @@ def examples_to_audio(
     for a mel SpecGAN given a ``vocoder`` (a :class:`~audiogan_kit.training.RunVocoder`, or
     anything with its ``config.audio`` and ``vocode(log_mel)``), denormalised to log-mel frames
     and vocoded. With ``config.output_pad_mode`` the sound is then moved
-    (:func:`data.place_sound`). ``progress``: a bar over Griffin-Lim's chunks for a batch of
-    more than 64 clips.
+    (:func:`data.place_sound`), and with ``config.output_normalize`` each clip is scaled as the
+    training clips were (:func:`data.normalize_level`). ``progress``: a bar over Griffin-Lim's
+    chunks for a batch of more than 64 clips.
 
     Raises:
         ValueError: spectrograms without ``stats``; a vocoder for a waveform or linear-STFT
@@ -157,9 +158,11 @@ def examples_to_audio(
         audio = invert(
             x, stats, config.audio, n_iter=config.griffin_lim_iters, progress=progress
         )
-    if config.output_pad_mode is None:
-        return audio
-    return data.place_sound(audio, config.audio, config.output_pad_mode)
+    if config.output_pad_mode is not None:
+        audio = data.place_sound(audio, config.audio, config.output_pad_mode)
+    if config.output_normalize:
+        audio = data.normalize_level(audio, config.audio)
+    return audio
 
 
 def resynthesize(
