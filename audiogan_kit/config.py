@@ -394,6 +394,8 @@ class OptimizerConfig(Config):
             Ignored under JAX (always compiled).
         lr_half_life: the learning rates halve every ``lr_half_life`` generator steps
             (exponential decay); 0 = constant.
+        lr_decay_start: generator steps at the full learning rates before the halving
+            begins (0 = from the first step); needs ``lr_half_life``.
         precision: ``"float32"``; ``"mixed_bfloat16"`` or ``"mixed_float16"``: the models
             compute in 16 bits and keep float32 weights (Keras dtype policies on their
             layers); logits and losses stay float32, and float16 scales the losses
@@ -415,6 +417,7 @@ class OptimizerConfig(Config):
     num_eval_samples: int = 10
     jit_compile: bool | None = None
     lr_half_life: int = 0
+    lr_decay_start: int = 0
     precision: str = "float32"
 
     def __post_init__(self) -> None:
@@ -424,10 +427,15 @@ class OptimizerConfig(Config):
                 raise ValueError(
                     f"{name} must be a positive integer, got {getattr(self, name)}."
                 )
-        if self.sample_every < 0 or self.lr_half_life < 0:
+        if min(self.sample_every, self.lr_half_life, self.lr_decay_start) < 0:
             raise ValueError(
-                f"sample_every and lr_half_life must be >= 0 steps, got {self.sample_every} "
-                f"and {self.lr_half_life}."
+                "sample_every, lr_half_life and lr_decay_start must be >= 0 steps, got "
+                f"{self.sample_every}, {self.lr_half_life} and {self.lr_decay_start}."
+            )
+        if self.lr_decay_start and not self.lr_half_life:
+            raise ValueError(
+                f"lr_decay_start={self.lr_decay_start} needs lr_half_life > 0 (the steps over "
+                "which the learning rates halve once the decay starts)."
             )
         for name in ("g_learning_rate", "d_learning_rate"):
             value = getattr(self, name)

@@ -590,14 +590,24 @@ def test_ema_warm_up_follows_the_raw_weights_at_first(rng):
                                rtol=1e-5, atol=1e-7)
 
 
-def test_learning_rates_halve_every_half_life_and_augmentation_is_checked(tmp_path, rng):
-    config = tiny_train_config("dense", n_critic=2, num_steps=4, lr_half_life=2)
+@pytest.mark.parametrize("decay_start, fraction", [(0, 1 / 4), (2, 1 / 2), (3, 2**-0.5)])
+def test_learning_rates_halve_every_half_life_after_the_decay_start(
+    tmp_path, rng, decay_start, fraction
+):
+    config = tiny_train_config("dense", n_critic=2, num_steps=4, lr_half_life=2,
+                               lr_decay_start=decay_start)
     trainer = training.train(config, noise_bursts(rng), tmp_path, log=lambda _: None)
     g_rate = float(ops.convert_to_numpy(trainer.gan.g_optimizer.learning_rate))
     d_rate = float(ops.convert_to_numpy(trainer.gan.d_optimizer.learning_rate))
-    # 4 generator steps at a half-life of 2: a quarter, for both players (D counts n_critic).
-    assert g_rate == pytest.approx(config.g_learning_rate / 4, rel=1e-5)
-    assert d_rate == pytest.approx(config.d_learning_rate / 4, rel=1e-5)
+    # 4 generator steps, the last 4 - start of them at a half-life of 2, for both players
+    # (D counts n_critic updates a step).
+    assert g_rate == pytest.approx(config.g_learning_rate * fraction, rel=1e-5)
+    assert d_rate == pytest.approx(config.d_learning_rate * fraction, rel=1e-5)
+    with pytest.raises(ValueError, match="lr_decay_start=5 needs lr_half_life"):
+        tiny_train_config("dense", lr_decay_start=5)
+
+
+def test_augmentation_is_checked():
     with pytest.raises(ValueError, match="augment_shift must be in 0..31"):
         tiny_train_config("specgan1d", augment_shift=32)
 

@@ -17,7 +17,7 @@ import keras
 
 from ..config import OptimizerConfig
 
-__all__ = ["adam", "build_compiled", "compile_with_adam", "set_precision"]
+__all__ = ["HalvingAfter", "adam", "build_compiled", "compile_with_adam", "set_precision"]
 
 
 def set_precision(model: keras.Model, precision: str) -> keras.Model:
@@ -37,18 +37,37 @@ def set_precision(model: keras.Model, precision: str) -> keras.Model:
     return model
 
 
+@keras.saving.register_keras_serializable(package="audiogan_kit")
+class HalvingAfter(keras.optimizers.schedules.LearningRateSchedule):
+    """A learning rate constant for ``start`` updates, then halving every ``half_life``."""
+
+    def __init__(self, learning_rate: float, half_life: int, start: int = 0):
+        self.learning_rate = float(learning_rate)
+        self.half_life = int(half_life)
+        self.start = int(start)
+
+    def __call__(self, step):
+        past = keras.ops.maximum(keras.ops.cast(step, "float32") - self.start, 0.0)
+        return self.learning_rate * keras.ops.power(0.5, past / self.half_life)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate, "half_life": self.half_life,
+                "start": self.start}
+
+
 def adam(
     config: OptimizerConfig, learning_rate: float, name: str, updates_per_step: int = 1
 ) -> keras.optimizers.Optimizer:
     """Adam with ``config``'s betas, wrapped for loss scaling when precision is float16.
 
     With ``config.lr_half_life`` the rate halves every ``lr_half_life`` generator steps
-    (``updates_per_step`` of this optimizer's updates each: ``n_critic`` for a GAN's
-    discriminator).
+    after the first ``lr_decay_start`` (``updates_per_step`` of this optimizer's updates each:
+    ``n_critic`` for a GAN's discriminator).
     """
     if config.lr_half_life:
-        learning_rate = keras.optimizers.schedules.ExponentialDecay(
-            learning_rate, decay_steps=config.lr_half_life * updates_per_step, decay_rate=0.5
+        learning_rate = HalvingAfter(
+            learning_rate, config.lr_half_life * updates_per_step,
+            config.lr_decay_start * updates_per_step,
         )
     optimizer = keras.optimizers.Adam(
         learning_rate, beta_1=config.beta_1, beta_2=config.beta_2, name=f"{name}_adam"
