@@ -161,3 +161,5 @@ def test_the_comparison_table_has_short_headers_that_wrap_in_a_box_that_scrolls(
     assert table.count("<th") == len(TABLE_COLUMNS) and "white-space: normal" in table
     assert "<th" in table and ">latent size</th>" in table and "learning_rate" not in table
     assert "<td>1.23</td>" in table and "<td>run-1</td>" in table
+    # No judge was given: its column shows a dash, not "nan".
+    assert "nan" not in table and table.count("&ndash;</td>") == 2  # judge accuracy, steps/s

@@ -202,7 +202,8 @@ class SampleSetBrowser(ipywidgets.VBox):
             history = read_history(self.run_dir)
             for key in ("d_loss", "g_loss"):
                 ax.plot([r["step"] for r in history], [r[key] for r in history], label=key)
-            ax.set(title=f"Losses (no judge given; step {step} marked)", ylabel="loss")
+            ax.set(title=f"Losses (no judge given; step {step} marked)",
+                   ylabel="loss (nats or critic units)")
         ax.axvline(step, color="tab:red", lw=1.5, label=f"step {step}")
         ax.set_xlabel("generator step")
         ax.legend(loc="upper left", fontsize=8)
