@@ -603,6 +603,9 @@ def test_learning_rates_halve_every_half_life_after_the_decay_start(
     # (D counts n_critic updates a step).
     assert g_rate == pytest.approx(config.g_learning_rate * fraction, rel=1e-5)
     assert d_rate == pytest.approx(config.d_learning_rate * fraction, rel=1e-5)
+
+
+def test_a_decay_start_needs_a_half_life():
     with pytest.raises(ValueError, match="lr_decay_start=5 needs lr_half_life"):
         tiny_train_config("dense", lr_decay_start=5)
 

@@ -316,15 +316,15 @@ class RunComparison(ipywidgets.VBox):
 
         One column per key of :data:`TABLE_COLUMNS`, headed by its short label, which may wrap
         onto two lines; numbers to 3 significant digits. The table is in a box that scrolls
-        sideways rather than spill over the output area, should a narrow window need it. A value not
-        measured (NaN: no judge, or no logged step) shows as a dash.
+        sideways rather than spill over the output area, should a narrow window need it. A
+        value not measured (NaN: no judge, an unconditional model, or no logged step) shows
+        as a dash.
         """
         if not self.results:
             return "<i>No runs yet: set the values and press Start run.</i>"
 
         def cell(value: Any) -> str:
             if isinstance(value, float) and math.isnan(value):
-                # no judge, an unconditional model, or a run with no logged step yet
                 return '<td title="not measured for this run">&ndash;</td>'
             return f"<td>{value:.3g}</td>" if isinstance(value, float) else f"<td>{value}</td>"
 
